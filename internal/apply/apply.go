@@ -1,0 +1,458 @@
+// Package apply carries out a plan step by step, emitting a progress event for every
+// step and AWS operation. It re-reads on "already exists", never takes over what it did
+// not create unless told to adopt, and waits out IAM's propagation delays.
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/iamwizard/iamwizard/internal/appfiles"
+	"github.com/iamwizard/iamwizard/internal/awsx"
+	"github.com/iamwizard/iamwizard/internal/creds"
+	"github.com/iamwizard/iamwizard/internal/event"
+	"github.com/iamwizard/iamwizard/internal/plan"
+	"github.com/iamwizard/iamwizard/internal/policydoc"
+	"github.com/iamwizard/iamwizard/internal/settings"
+	"github.com/iamwizard/iamwizard/internal/setup"
+)
+
+// Deps are what apply works with.
+type Deps struct {
+	IAM                awsx.IAM
+	Store              settings.Store
+	Clock              awsx.Clock
+	PropagationTimeout time.Duration
+	Files              appfiles.Files
+	Sink               event.Sink
+	ReplaceKey         string // the key the administrator chose to delete at IAM's 2-key limit
+}
+
+// Result is what apply changed, without any secret.
+type Result struct {
+	Changed     []string `json:"changed"` // ids of the steps that made changes
+	NewKeyID    string   `json:"new_access_key_id,omitempty"`
+	BackupPaths []string `json:"backups,omitempty"`      // copies of files whose sections were replaced
+	Warnings    []string `json:"warnings,omitempty"`     // done, but worth a look
+	NeedsAction []string `json:"needs_action,omitempty"` // steps left for the administrator's decision
+}
+
+type run struct {
+	Deps
+	p    plan.Plan
+	s    setup.Setup
+	docs policydoc.Documents
+	mu   sync.Mutex
+	res  Result
+}
+
+// Run carries out the plan. Independent steps run concurrently; a stage starts only when
+// the one before it succeeded, because its steps depend on those entities.
+func Run(ctx context.Context, d Deps, p plan.Plan, docs policydoc.Documents) (Result, error) {
+	if d.Clock == nil {
+		d.Clock = awsx.RealClock{}
+	}
+	if d.Sink == nil {
+		d.Sink = event.Discard
+	}
+	r := &run{Deps: d, p: p, s: p.Setup, docs: docs}
+	stages := [][]string{
+		{plan.StepUser, plan.StepUserPolicy, plan.StepRolePolicy},
+		{plan.StepUserAttachment, plan.StepRole, plan.StepAccessKey},
+		{plan.StepRoleAttachment, plan.StepProfiles, plan.StepAppConfig, plan.StepExtraPermissions},
+	}
+	for _, stage := range stages {
+		g, gctx := errgroup.WithContext(ctx)
+		var errs []error
+		var emu sync.Mutex
+		for _, id := range stage {
+			step := p.Step(id)
+			if step.ID == "" {
+				continue
+			}
+			g.Go(func() error {
+				if err := r.step(gctx, step); err != nil {
+					emu.Lock()
+					errs = append(errs, err)
+					emu.Unlock()
+				}
+				return nil // let the other steps of the stage finish cleanly
+			})
+		}
+		_ = g.Wait()
+		if err := ctx.Err(); err != nil {
+			return r.res, fmt.Errorf("interrupted: %w (re-running continues where it stopped)", err)
+		}
+		if len(errs) > 0 {
+			return r.res, errors.Join(errs...)
+		}
+	}
+	return r.res, nil
+}
+
+func (r *run) emit(e event.Event) { r.Sink(e) }
+
+func (r *run) changed(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !slices.Contains(r.res.Changed, id) {
+		r.res.Changed = append(r.res.Changed, id)
+	}
+}
+
+func (r *run) warn(step, msg, fix string) {
+	r.mu.Lock()
+	r.res.Warnings = append(r.res.Warnings, msg)
+	r.mu.Unlock()
+	r.emit(event.Event{Step: step, Kind: event.Warn, Message: msg, Fix: fix})
+}
+
+// call emits the operation, calls it, and explains a failure in one line.
+func (r *run) call(step, op string, fn func() error) error {
+	r.emit(event.Event{Step: step, Kind: event.Call, Operation: op, Message: "calling " + op})
+	if err := fn(); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (r *run) step(ctx context.Context, st plan.Step) error {
+	start := r.Clock.Now()
+	switch st.State {
+	case plan.InSync:
+		r.emit(event.Event{Step: st.ID, Kind: event.Done, Message: st.Title + ": in sync"})
+		return nil
+	case plan.NotManaged, plan.Blocked:
+		r.mu.Lock()
+		r.res.NeedsAction = append(r.res.NeedsAction, st.ID)
+		r.mu.Unlock()
+		msg := st.Title + ": " + st.Reason
+		if len(st.Details) > 0 {
+			msg += " (" + strings.Join(st.Details, "; ") + ")"
+		}
+		r.emit(event.Event{Step: st.ID, Kind: event.Skip, Message: msg, Fix: st.Fix})
+		return nil
+	}
+	r.emit(event.Event{Step: st.ID, Kind: event.Start, Message: st.Title + ": " + string(st.State) + " (" + st.Reason + ")"})
+	var err error
+	switch st.ID {
+	case plan.StepUser:
+		err = r.user(ctx, st)
+	case plan.StepUserPolicy:
+		err = r.policy(ctx, st, r.s.UserPolicyName, r.s.UserPolicyARN(), r.docs.UserPolicy)
+	case plan.StepRolePolicy:
+		err = r.policy(ctx, st, r.s.RolePolicyName, r.s.RolePolicyARN(), r.docs.RolePolicy)
+	case plan.StepUserAttachment:
+		err = r.call(st.ID, "iam:AttachUserPolicy", func() error {
+			_, err := r.IAM.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: &r.s.UserName, PolicyArn: aws.String(r.s.UserPolicyARN())})
+			return awsx.Explain("iam:AttachUserPolicy", err)
+		})
+	case plan.StepRole:
+		err = r.role(ctx, st)
+	case plan.StepRoleAttachment:
+		err = r.call(st.ID, "iam:AttachRolePolicy", func() error {
+			_, err := r.IAM.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: &r.s.RoleName, PolicyArn: aws.String(r.s.RolePolicyARN())})
+			return awsx.Explain("iam:AttachRolePolicy", err)
+		})
+	case plan.StepAccessKey:
+		err = r.accessKey(ctx, st)
+	case plan.StepProfiles:
+		err = r.writeFile(st.ID, r.Files.ConfigFile, r.Files.ConfigSections(r.s))
+	case plan.StepAppConfig:
+		err = r.writeFile(st.ID, r.Files.AppConfig, r.Files.AppConfigSections(r.s))
+	default:
+		err = fmt.Errorf("internal: no way to apply step %q", st.ID)
+	}
+	elapsed := r.Clock.Now().Sub(start)
+	if err != nil {
+		var fe *awsx.FixError
+		fix := ""
+		if errors.As(err, &fe) {
+			fix = fe.Fix
+		}
+		r.emit(event.Event{Step: st.ID, Kind: event.Fail, Message: st.Title + ": " + err.Error(), Fix: fix, Elapsed: elapsed})
+		return fmt.Errorf("%s: %w", st.Title, err)
+	}
+	r.changed(st.ID)
+	r.emit(event.Event{Step: st.ID, Kind: event.Done, Message: st.Title + ": done", Elapsed: elapsed})
+	return nil
+}
+
+func (r *run) markManaged(kind, name string) error {
+	return r.Store.Update(func(s *settings.Settings) {
+		s.MarkManaged(kind, r.s.Account, name, r.Clock.Now())
+	})
+}
+
+// notOurs is the error for a create that lost a race against someone else's entity.
+func notOurs(kind, name, flag string) error {
+	return &awsx.FixError{
+		Summary: fmt.Sprintf("%s %s was created by someone else while iamwizard ran", kind, name),
+		Fix:     fmt.Sprintf("choose another name with %s, or re-run with --adopt to take it over", flag),
+	}
+}
+
+func (r *run) user(ctx context.Context, st plan.Step) error {
+	if st.Adopt {
+		return r.adopt(ctx, st.ID, "user", r.s.UserName)
+	}
+	var out *iam.CreateUserOutput
+	err := r.call(st.ID, "iam:CreateUser", func() (err error) {
+		out, err = r.IAM.CreateUser(ctx, &iam.CreateUserInput{UserName: &r.s.UserName, Tags: plan.ManagedTags()})
+		return err
+	})
+	if awsx.IsAlreadyExists(err) {
+		// Someone (perhaps a concurrent run) created it: re-read and decide.
+		got, gerr := r.IAM.GetUser(ctx, &iam.GetUserInput{UserName: &r.s.UserName})
+		if gerr != nil {
+			return awsx.Explain("iam:GetUser", gerr)
+		}
+		if !plan.HasManagedTag(got.User.Tags) {
+			return notOurs("user", r.s.UserName, "--user")
+		}
+		return nil
+	}
+	if err != nil {
+		return awsx.Explain("iam:CreateUser", err)
+	}
+	if err := r.markManaged("user", r.s.UserName); err != nil {
+		return err
+	}
+	if !plan.HasManagedTag(out.User.Tags) {
+		// Some endpoints drop tags given to CreateUser; tag again, and rely on the
+		// local record where tagging is not possible at all.
+		r.tag(ctx, st.ID, "user", func() error {
+			_, err := r.IAM.TagUser(ctx, &iam.TagUserInput{UserName: &r.s.UserName, Tags: plan.ManagedTags()})
+			return err
+		})
+	}
+	return nil
+}
+
+// tag tags an entity; an endpoint that cannot tag gets a warning, not a failure.
+func (r *run) tag(ctx context.Context, step, kind string, fn func() error) {
+	op := map[string]string{"user": "iam:TagUser", "role": "iam:TagRole", "policy": "iam:TagPolicy"}[kind]
+	err := r.call(step, op, fn)
+	if err != nil {
+		r.warn(step, fmt.Sprintf("this endpoint cannot tag the %s (%s); iamwizard recorded it as managed in its settings file instead", kind, awsx.Code(err)),
+			"keep the settings file, or iamwizard will treat the "+kind+" as not its own")
+	}
+}
+
+func (r *run) adopt(ctx context.Context, step, kind, name string) error {
+	switch kind {
+	case "user":
+		r.tag(ctx, step, kind, func() error {
+			_, err := r.IAM.TagUser(ctx, &iam.TagUserInput{UserName: &name, Tags: plan.ManagedTags()})
+			return err
+		})
+	case "role":
+		r.tag(ctx, step, kind, func() error {
+			_, err := r.IAM.TagRole(ctx, &iam.TagRoleInput{RoleName: &name, Tags: plan.ManagedTags()})
+			return err
+		})
+	case "policy":
+		r.tag(ctx, step, kind, func() error {
+			_, err := r.IAM.TagPolicy(ctx, &iam.TagPolicyInput{PolicyArn: aws.String(r.s.ARN("policy", name)), Tags: plan.ManagedTags()})
+			return err
+		})
+	}
+	return r.markManaged(kind, name)
+}
+
+// withoutTagsOnRefusal calls create with tags and, if the endpoint refuses for a reason
+// that is not about the request's meaning, once more without tags (with a warning).
+func (r *run) withoutTagsOnRefusal(step, kind string, create func(tags []types.Tag) error) error {
+	err := create(plan.ManagedTags())
+	if err == nil || awsx.IsAlreadyExists(err) || awsx.IsAccessDenied(err) || awsx.IsInvalidPrincipal(err) ||
+		awsx.IsLimitExceeded(err) || awsx.Code(err) == "MalformedPolicyDocument" || awsx.Code(err) == "" {
+		return err
+	}
+	if !strings.Contains(strings.ToLower(awsx.Message(err)+awsx.Code(err)), "tag") && !awsx.IsNotImplemented(err) {
+		return err
+	}
+	if err2 := create(nil); err2 != nil {
+		return err2
+	}
+	r.warn(step, fmt.Sprintf("this endpoint refused tags on the %s (%s); iamwizard recorded it as managed in its settings file instead", kind, awsx.Message(err)),
+		"keep the settings file, or iamwizard will treat the "+kind+" as not its own")
+	return nil
+}
+
+func (r *run) policy(ctx context.Context, st plan.Step, name, policyARN, doc string) error {
+	if st.Adopt {
+		if err := r.adopt(ctx, st.ID, "policy", name); err != nil {
+			return err
+		}
+	}
+	if st.State == plan.Create {
+		err := r.withoutTagsOnRefusal(st.ID, "policy", func(tags []types.Tag) error {
+			return r.call(st.ID, "iam:CreatePolicy", func() error {
+				_, err := r.IAM.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: &name, PolicyDocument: &doc, Tags: tags,
+					Description: aws.String("Managed by iamwizard")})
+				return err
+			})
+		})
+		if awsx.IsAlreadyExists(err) {
+			got, gerr := r.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: &policyARN})
+			if gerr != nil {
+				return awsx.Explain("iam:GetPolicy", gerr)
+			}
+			if !plan.HasManagedTag(got.Policy.Tags) {
+				return notOurs("policy", name, "--user-policy / --role-policy")
+			}
+			return r.newVersion(ctx, st.ID, policyARN, doc)
+		}
+		if err != nil {
+			return awsx.Explain("iam:CreatePolicy", err)
+		}
+		return r.markManaged("policy", name)
+	}
+	if slices.Contains(st.Operations, "iam:CreatePolicyVersion") {
+		return r.newVersion(ctx, st.ID, policyARN, doc)
+	}
+	return nil
+}
+
+// newVersion makes doc the default version. A managed policy keeps at most 5 versions:
+// when IAM says the limit is reached, the oldest non-default version is deleted first.
+func (r *run) newVersion(ctx context.Context, step, policyARN, doc string) error {
+	create := func() error {
+		return r.call(step, "iam:CreatePolicyVersion", func() error {
+			_, err := r.IAM.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{PolicyArn: &policyARN, PolicyDocument: &doc, SetAsDefault: true})
+			return err
+		})
+	}
+	err := create()
+	if !awsx.IsLimitExceeded(err) {
+		return awsx.Explain("iam:CreatePolicyVersion", err)
+	}
+	var versions *iam.ListPolicyVersionsOutput
+	if err := r.call(step, "iam:ListPolicyVersions", func() (err error) {
+		versions, err = r.IAM.ListPolicyVersions(ctx, &iam.ListPolicyVersionsInput{PolicyArn: &policyARN})
+		return err
+	}); err != nil {
+		return awsx.Explain("iam:ListPolicyVersions", err)
+	}
+	var oldest *types.PolicyVersion
+	for i, v := range versions.Versions {
+		if v.IsDefaultVersion {
+			continue
+		}
+		if oldest == nil || aws.ToTime(v.CreateDate).Before(aws.ToTime(oldest.CreateDate)) {
+			oldest = &versions.Versions[i]
+		}
+	}
+	if oldest == nil {
+		return awsx.Explain("iam:CreatePolicyVersion", err)
+	}
+	r.emit(event.Event{Step: step, Kind: event.Call, Operation: "iam:DeletePolicyVersion",
+		Message: fmt.Sprintf("the policy has IAM's maximum of 5 versions: deleting the oldest non-default version %s", aws.ToString(oldest.VersionId))})
+	if _, err := r.IAM.DeletePolicyVersion(ctx, &iam.DeletePolicyVersionInput{PolicyArn: &policyARN, VersionId: oldest.VersionId}); err != nil {
+		return awsx.Explain("iam:DeletePolicyVersion", err)
+	}
+	return awsx.Explain("iam:CreatePolicyVersion", create())
+}
+
+// waitForPrincipal retries a call that names the user in a trust policy: right after
+// CreateUser, IAM may not see the user yet and calls the principal invalid.
+func (r *run) waitForPrincipal(ctx context.Context, step, op string, fn func(context.Context) error) error {
+	err := awsx.WaitFor(ctx, r.Clock, awsx.DefaultBackoff, r.PropagationTimeout, fn, awsx.IsInvalidPrincipal,
+		func(waited time.Duration, _ error) {
+			r.emit(event.Event{Step: step, Kind: event.Wait, Operation: op, Waited: waited,
+				Message: fmt.Sprintf("waiting for IAM to propagate the user %s (%s)", r.s.UserName, waited.Round(time.Second))})
+		})
+	var te *awsx.TimeoutError
+	if errors.As(err, &te) {
+		return &awsx.FixError{
+			Summary: fmt.Sprintf("IAM still calls the user %s an invalid principal after %s: the user really does not exist", r.s.UserARN(), te.Waited.Round(time.Second)),
+			Fix:     "check that the user exists (`aws iam get-user --user-name " + r.s.UserName + "`) and re-run; raise --propagation-timeout if IAM is slow today",
+			Err:     te.Last,
+		}
+	}
+	return awsx.Explain(op, err)
+}
+
+func (r *run) role(ctx context.Context, st plan.Step) error {
+	if st.Adopt {
+		if err := r.adopt(ctx, st.ID, "role", r.s.RoleName); err != nil {
+			return err
+		}
+	}
+	if st.State == plan.Create {
+		err := r.withoutTagsOnRefusal(st.ID, "role", func(tags []types.Tag) error {
+			return r.waitForPrincipal(ctx, st.ID, "iam:CreateRole", func(ctx context.Context) error {
+				return r.call(st.ID, "iam:CreateRole", func() error {
+					_, err := r.IAM.CreateRole(ctx, &iam.CreateRoleInput{
+						RoleName: &r.s.RoleName, AssumeRolePolicyDocument: &r.docs.Trust,
+						MaxSessionDuration: aws.Int32(r.s.MaxSessionDuration), Tags: tags,
+						Description: aws.String("Managed by iamwizard: lets " + r.s.UserName + " put objects into " + r.s.Bucket),
+					})
+					return err
+				})
+			})
+		})
+		var fe *awsx.FixError
+		if errors.As(err, &fe) {
+			return err
+		}
+		if awsx.IsAlreadyExists(err) {
+			got, gerr := r.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: &r.s.RoleName})
+			if gerr != nil {
+				return awsx.Explain("iam:GetRole", gerr)
+			}
+			if !plan.HasManagedTag(got.Role.Tags) {
+				return notOurs("role", r.s.RoleName, "--role")
+			}
+			st.Operations = []string{"iam:UpdateAssumeRolePolicy", "iam:UpdateRole"}
+		} else if err != nil {
+			return awsx.Explain("iam:CreateRole", err)
+		} else {
+			return r.markManaged("role", r.s.RoleName)
+		}
+	}
+	if slices.Contains(st.Operations, "iam:UpdateAssumeRolePolicy") {
+		err := r.waitForPrincipal(ctx, st.ID, "iam:UpdateAssumeRolePolicy", func(ctx context.Context) error {
+			return r.call(st.ID, "iam:UpdateAssumeRolePolicy", func() error {
+				_, err := r.IAM.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: &r.s.RoleName, PolicyDocument: &r.docs.Trust})
+				return err
+			})
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if slices.Contains(st.Operations, "iam:UpdateRole") {
+		if err := r.call(st.ID, "iam:UpdateRole", func() error {
+			_, err := r.IAM.UpdateRole(ctx, &iam.UpdateRoleInput{RoleName: &r.s.RoleName, MaxSessionDuration: aws.Int32(r.s.MaxSessionDuration)})
+			return err
+		}); err != nil {
+			return awsx.Explain("iam:UpdateRole", err)
+		}
+	}
+	return nil
+}
+
+func (r *run) writeFile(step, path string, sections []creds.Section) error {
+	res, err := creds.Apply(path, sections, creds.Options{Backup: true, Now: r.Clock.Now})
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if res.BackupPath != "" {
+		r.mu.Lock()
+		r.res.BackupPaths = append(r.res.BackupPaths, res.BackupPath)
+		r.mu.Unlock()
+		r.emit(event.Event{Step: step, Kind: event.Warn, Message: fmt.Sprintf("replaced a section of %s; the previous file is kept as %s", path, res.BackupPath)})
+	}
+	return nil
+}

@@ -1,0 +1,361 @@
+// Package engine is the one flow both views drive: choices -> desired setup ->
+// preflight -> plan (observed vs desired) -> apply (events) -> verify (report).
+// The plain commands and the TUI call it; neither calls AWS on its own.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	awsmw "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/iamwizard/iamwizard/internal/appfiles"
+	"github.com/iamwizard/iamwizard/internal/apply"
+	"github.com/iamwizard/iamwizard/internal/awsx"
+	"github.com/iamwizard/iamwizard/internal/creds"
+	"github.com/iamwizard/iamwizard/internal/event"
+	"github.com/iamwizard/iamwizard/internal/plan"
+	"github.com/iamwizard/iamwizard/internal/policydoc"
+	"github.com/iamwizard/iamwizard/internal/settings"
+	"github.com/iamwizard/iamwizard/internal/setup"
+	"github.com/iamwizard/iamwizard/internal/verify"
+)
+
+// DefaultPropagationTimeout is how long to wait for IAM to make a change visible.
+const DefaultPropagationTimeout = 60 * time.Second
+
+// MaxClockSkew is the offset from AWS's clock above which signing starts to fail.
+const MaxClockSkew = 5 * time.Minute
+
+// Config is one run's resolved choices and behaviour.
+type Config struct {
+	Choices            settings.Choices // every name filled in (see WithDefaults)
+	PropagationTimeout time.Duration
+	NoWrite            bool   // verify without uploading
+	Adopt              bool   // take over existing entities of the same names
+	ReplaceKey         string // the access key to delete at IAM's 2-key limit
+	Store              settings.Store
+	Clock              awsx.Clock // nil: the wall clock
+	// Clients replaces the admin clients (tests); nil builds them from the SDK's chain.
+	Clients *awsx.Clients
+}
+
+// WithDefaults fills every unset choice with its default.
+func WithDefaults(c settings.Choices) settings.Choices {
+	def := func(v *string, d string) {
+		if *v == "" {
+			*v = d
+		}
+	}
+	def(&c.UserName, setup.DefaultUserName)
+	def(&c.RoleName, setup.DefaultRoleName)
+	def(&c.UserPolicyName, setup.DefaultUserPolicyName)
+	def(&c.RolePolicyName, setup.DefaultRolePolicyName)
+	def(&c.AppProfile, setup.DefaultAppProfile)
+	def(&c.RoleProfile, setup.DefaultRoleProfile)
+	credsFile, configFile := awsx.DefaultSharedFiles()
+	def(&c.CredentialsFile, credsFile)
+	def(&c.ConfigFile, configFile)
+	if c.MaxSessionDuration == 0 {
+		c.MaxSessionDuration = setup.DefaultMaxSessionDuration
+	}
+	return c
+}
+
+// Validate checks every choice before any call or write: names, bucket, prefix,
+// profile names and file paths.
+func Validate(c settings.Choices) error {
+	if c.Bucket == "" {
+		return awsx.Fix("no bucket chosen", "name the bucket the application writes to with --bucket (it must exist already)")
+	}
+	s := desiredSetup(c, "aws", "000000000000")
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	for flag, name := range map[string]string{"--app-profile": c.AppProfile, "--role-profile": c.RoleProfile} {
+		if err := creds.ValidateName(name); err != nil {
+			return fmt.Errorf("%s: %w", flag, err)
+		}
+		if strings.ContainsAny(name, " \t") {
+			return fmt.Errorf("%s: %q: profile names cannot contain spaces", flag, name)
+		}
+	}
+	if c.AppProfile == c.RoleProfile {
+		return fmt.Errorf("--app-profile and --role-profile must differ: both are %q", c.AppProfile)
+	}
+	paths := map[string]string{"--credentials-file": c.CredentialsFile, "--config-file": c.ConfigFile, "--app-config": c.AppConfig}
+	for flag, p := range paths {
+		if p == "" && flag == "--app-config" {
+			continue
+		}
+		if p == "" || strings.ContainsAny(p, "\x00\n\r") {
+			return fmt.Errorf("%s: %q is not a usable file path", flag, p)
+		}
+	}
+	seen := map[string]string{}
+	for flag, p := range paths {
+		if p == "" {
+			continue
+		}
+		abs, _ := filepath.Abs(p)
+		if other, dup := seen[abs]; dup {
+			return fmt.Errorf("%s and %s name the same file %s: each needs its own", flag, other, p)
+		}
+		seen[abs] = flag
+	}
+	if c.EndpointURL != "" && !strings.HasPrefix(c.EndpointURL, "http://") && !strings.HasPrefix(c.EndpointURL, "https://") {
+		return fmt.Errorf("--endpoint-url: %q must start with http:// or https://", c.EndpointURL)
+	}
+	return nil
+}
+
+func desiredSetup(c settings.Choices, partition, account string) setup.Setup {
+	return setup.Setup{
+		Partition: partition, Account: account,
+		Bucket: c.Bucket, KeyPrefix: c.KeyPrefix,
+		UserName: c.UserName, RoleName: c.RoleName,
+		UserPolicyName: c.UserPolicyName, RolePolicyName: c.RolePolicyName,
+		MaxSessionDuration: c.MaxSessionDuration,
+	}
+}
+
+// Engine runs the flow for one configuration.
+type Engine struct {
+	cfg     Config
+	admin   awsx.Clients
+	awsCfg  aws.Config
+	pre     *Preflight
+	desired setup.Setup
+	docs    policydoc.Documents
+	files   appfiles.Files
+}
+
+// Preflight is what was learned about the admin identity and the bucket.
+type Preflight struct {
+	AdminARN  string        `json:"admin_arn"`
+	Account   string        `json:"account"`
+	Partition string        `json:"partition"`
+	Region    string        `json:"region"` // the bucket's region
+	Endpoint  string        `json:"endpoint,omitempty"`
+	ClockSkew time.Duration `json:"clock_skew_ns"`
+	Warnings  []string      `json:"warnings,omitempty"`
+}
+
+// New validates the configuration and builds the admin clients; it makes no call.
+func New(ctx context.Context, cfg Config) (*Engine, error) {
+	cfg.Choices = WithDefaults(cfg.Choices)
+	if err := Validate(cfg.Choices); err != nil {
+		return nil, err
+	}
+	if cfg.PropagationTimeout <= 0 {
+		cfg.PropagationTimeout = DefaultPropagationTimeout
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = awsx.RealClock{}
+	}
+	e := &Engine{cfg: cfg}
+	awsCfg, err := awsx.Load(ctx, awsx.Target{Profile: cfg.Choices.Profile, Region: cfg.Choices.Region, EndpointURL: cfg.Choices.EndpointURL})
+	if err != nil {
+		return nil, err
+	}
+	e.awsCfg = awsCfg
+	if cfg.Clients != nil {
+		e.admin = *cfg.Clients
+	} else {
+		e.admin = awsx.NewClients(awsCfg)
+	}
+	return e, nil
+}
+
+// Choices are the resolved choices of this run.
+func (e *Engine) Choices() settings.Choices { return e.cfg.Choices }
+
+// Preflight checks the admin identity and the bucket. It is called by Plan when needed.
+func (e *Engine) Preflight(ctx context.Context) (*Preflight, error) {
+	if e.pre != nil {
+		return e.pre, nil
+	}
+	id, err := e.admin.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return nil, explainPreflight(err, e.awsCfg)
+	}
+	p := &Preflight{AdminARN: aws.ToString(id.Arn), Account: aws.ToString(id.Account), Endpoint: awsx.CustomEndpoint(e.awsCfg)}
+	if a, err := arn.Parse(p.AdminARN); err == nil {
+		p.Partition = a.Partition
+		if a.Resource == "root" {
+			p.Warnings = append(p.Warnings, "you are using the account's root user: AWS advises an administrator user or role for everyday work; iamwizard goes on")
+		}
+	} else {
+		p.Partition = "aws"
+	}
+	if raw, ok := awsmw.GetRawResponse(id.ResultMetadata).(*smithyhttp.Response); ok {
+		if date, err := http.ParseTime(raw.Header.Get("Date")); err == nil {
+			p.ClockSkew = e.cfg.Clock.Now().Sub(date)
+			if p.ClockSkew > MaxClockSkew || p.ClockSkew < -MaxClockSkew {
+				p.Warnings = append(p.Warnings, fmt.Sprintf("this machine's clock is %s off AWS's: AWS rejects signatures from clocks more than 5 minutes off (SignatureDoesNotMatch / RequestTimeTooSkewed); fix it with NTP (timedatectl set-ntp true)", p.ClockSkew.Round(time.Second)))
+			}
+		}
+	}
+	region, err := e.bucketRegion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p.Region = region
+	e.pre = p
+	e.desired = desiredSetup(e.cfg.Choices, p.Partition, p.Account)
+	docs, err := policydoc.Render(e.desired)
+	if err != nil {
+		return nil, err
+	}
+	e.docs = docs
+	c := e.cfg.Choices
+	e.files = appfiles.Files{CredentialsFile: c.CredentialsFile, ConfigFile: c.ConfigFile, AppConfig: c.AppConfig,
+		AppProfile: c.AppProfile, RoleProfile: c.RoleProfile, Region: region, Endpoint: p.Endpoint}
+	return p, nil
+}
+
+func explainPreflight(err error, cfg aws.Config) error {
+	if awsx.IsUnreachable(err) {
+		where := "AWS"
+		if ep := awsx.CustomEndpoint(cfg); ep != "" {
+			where = ep
+		}
+		return &awsx.FixError{Summary: "cannot reach " + where, Fix: "check --endpoint-url / AWS_ENDPOINT_URL and the network", Err: err}
+	}
+	var fe *awsx.FixError
+	if errors.As(err, &fe) {
+		return err
+	}
+	if strings.Contains(err.Error(), "failed to retrieve credentials") || strings.Contains(err.Error(), "no EC2 IMDS role found") {
+		return &awsx.FixError{Summary: "no AWS admin credentials found",
+			Fix: "pass --profile NAME of an administrator profile, set AWS_PROFILE, or log in with `aws sso login`", Err: err}
+	}
+	return awsx.Explain("sts:GetCallerIdentity", err)
+}
+
+// bucketRegion checks that the bucket exists and learns its region.
+func (e *Engine) bucketRegion(ctx context.Context) (string, error) {
+	bucket := e.cfg.Choices.Bucket
+	out, err := e.admin.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &bucket})
+	if err != nil {
+		var re *smithyhttp.ResponseError
+		if errors.As(err, &re) && re.Response != nil {
+			// A bucket in another region answers 301 with its region in a header.
+			if r := re.Response.Header.Get("X-Amz-Bucket-Region"); r != "" && re.Response.StatusCode == http.StatusMovedPermanently {
+				return r, nil
+			}
+			if re.Response.StatusCode == http.StatusNotFound {
+				return "", awsx.Fix(fmt.Sprintf("the bucket %s does not exist", bucket),
+					"create it first (`aws s3 mb s3://"+bucket+"`) or check the name; iamwizard never creates or deletes buckets")
+			}
+			if re.Response.StatusCode == http.StatusForbidden {
+				return "", awsx.Fix(fmt.Sprintf("the admin credentials may not see the bucket %s (403)", bucket),
+					"check that the bucket belongs to this account and that the admin may call s3:ListBucket on it")
+			}
+		}
+		return "", awsx.Explain("s3:HeadBucket", err)
+	}
+	if r := aws.ToString(out.BucketRegion); r != "" {
+		return r, nil
+	}
+	return e.awsCfg.Region, nil
+}
+
+// Setup is the desired setup (after Preflight).
+func (e *Engine) Setup() setup.Setup { return e.desired }
+
+// Documents are the rendered policy documents (after Preflight).
+func (e *Engine) Documents() policydoc.Documents { return e.docs }
+
+// Files are where the application's files go (after Preflight).
+func (e *Engine) Files() appfiles.Files { return e.files }
+
+// Plan observes AWS and the local files and compares them with the desired setup.
+// It makes no write call.
+func (e *Engine) Plan(ctx context.Context) (plan.Plan, error) {
+	if _, err := e.Preflight(ctx); err != nil {
+		return plan.Plan{}, err
+	}
+	observed, err := plan.Observe(ctx, e.admin.IAM, e.desired)
+	if err != nil {
+		return plan.Plan{}, err
+	}
+	local, err := e.local()
+	if err != nil {
+		return plan.Plan{}, err
+	}
+	p := plan.Build(e.desired, e.docs, observed, local)
+	p.Warnings = append(append([]string(nil), e.pre.Warnings...), p.Warnings...)
+	return p, nil
+}
+
+func (e *Engine) local() (plan.Local, error) {
+	st, err := e.cfg.Store.Load()
+	if err != nil {
+		return plan.Local{}, err
+	}
+	l := plan.Local{
+		Managed:    func(kind, name string) bool { return st.IsManaged(kind, e.desired.Account, name) },
+		AppConfig:  e.files.AppConfig,
+		Adopt:      e.cfg.Adopt,
+		ReplaceKey: e.cfg.ReplaceKey,
+	}
+	if l.StoredKeyID, err = e.files.StoredKeyID(); err != nil {
+		return l, fmt.Errorf("reading %s: %w", e.files.CredentialsFile, err)
+	}
+	if l.KeyIntents, err = apply.KeyIntents(e.cfg.Store, e.desired.Account, e.desired.UserName); err != nil {
+		return l, err
+	}
+	if l.ProfilesDiff, err = creds.Pending(e.files.ConfigFile, e.files.ConfigSections(e.desired)); err != nil {
+		return l, fmt.Errorf("reading %s: %w", e.files.ConfigFile, err)
+	}
+	if e.files.AppConfig != "" {
+		pending, err := creds.Pending(e.files.AppConfig, e.files.AppConfigSections(e.desired))
+		if err != nil {
+			return l, fmt.Errorf("reading %s: %w", e.files.AppConfig, err)
+		}
+		l.AppConfigOK = len(pending) == 0
+	}
+	return l, nil
+}
+
+// Remember stores the choices in the settings file (no secrets), so a later run with
+// no flags repeats this setup.
+func (e *Engine) Remember() error {
+	return e.cfg.Store.Update(func(s *settings.Settings) { s.Choices = e.cfg.Choices })
+}
+
+// Apply carries out the plan, emitting events to sink.
+func (e *Engine) Apply(ctx context.Context, p plan.Plan, sink event.Sink) (apply.Result, error) {
+	if _, err := e.Preflight(ctx); err != nil {
+		return apply.Result{}, err
+	}
+	if err := e.Remember(); err != nil {
+		return apply.Result{}, err
+	}
+	return apply.Run(ctx, apply.Deps{
+		IAM: e.admin.IAM, Store: e.cfg.Store, Clock: e.cfg.Clock, PropagationTimeout: e.cfg.PropagationTimeout,
+		Files: e.files, Sink: sink, ReplaceKey: e.cfg.ReplaceKey,
+	}, p, e.docs)
+}
+
+// Verify runs the live checks as the application, emitting events to sink.
+func (e *Engine) Verify(ctx context.Context, sink event.Sink) (verify.Report, error) {
+	if _, err := e.Preflight(ctx); err != nil {
+		return verify.Report{}, err
+	}
+	return verify.Run(ctx, verify.Deps{
+		AdminS3: e.admin.S3, AdminIAM: e.admin.IAM, Files: e.files, Setup: e.desired, Clock: e.cfg.Clock,
+		PropagationTimeout: e.cfg.PropagationTimeout, NoWrite: e.cfg.NoWrite, Sink: sink,
+	}), nil
+}
