@@ -87,7 +87,7 @@ func RespondError(status int, code, message string) func(Call) (int, string, []b
 // 404 "NoSuchEntity" into *iamtypes.NoSuchEntityException, and 400
 // "MalformedPolicyDocument" with message `Invalid principal in policy:
 // "AWS":"arn:aws:iam::123456789012:role/new"` into the error AWS returns
-// while a just-created role is not yet a valid principal.
+// while a just-created role or user named as a principal has not propagated.
 func ErrorFault(name string, match func(Call, []byte) bool, status int, code, message string, times int) Fault {
 	return Fault{Name: name, Match: match, Respond: RespondError(status, code, message), Times: times}
 }

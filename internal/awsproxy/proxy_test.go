@@ -292,7 +292,7 @@ func throttledPattern(t *testing.T, n int, rate float64, seed int64) []bool {
 }
 
 func TestThrottleRateIsDeterministic(t *testing.T) {
-	const n = 500
+	const n = 300
 	a := throttledPattern(t, n, 0.2, 42)
 	b := throttledPattern(t, n, 0.2, 42)
 	c := throttledPattern(t, n, 0.2, 43)

@@ -250,6 +250,11 @@ func runApply(cmd *cobra.Command, o *options, v view, stdio IO) error {
 	if err != nil {
 		return err
 	}
+	// The choices passed the checks and the preflight: remember them now, so that a
+	// run stopped below for a decision can be repeated with just the deciding flag.
+	if err := e.Remember(); err != nil {
+		return err
+	}
 	ctx := cmd.Context()
 	p, err := e.Plan(ctx)
 	if err != nil {
