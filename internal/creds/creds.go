@@ -2,8 +2,8 @@ package creds
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,9 +44,13 @@ type Result struct {
 	Changed bool
 	// BackupPath is the backup written before the change, or "".
 	BackupPath string
-	// Tightened is true when the file had group or other permission bits and now has mode 0600.
+	// Tightened is true when the rewritten file had group or other permission bits before.
 	Tightened bool
 }
+
+// errUnsafeEdit marks a planned edit that failed its own verification: a
+// splicer bug caught before writing, which the fuzz tests treat as fatal.
+var errUnsafeEdit = errors.New("refusing to write an edit that failed verification")
 
 // change is one read-modify-write: sections to make exact, names to remove.
 type change struct {
@@ -56,9 +60,9 @@ type change struct {
 
 // Apply makes the file contain exactly these sections with exactly these keys
 // (keys of that section not listed are removed), keeping every other section,
-// key and comment byte-for-byte. When the content is already so it writes
-// nothing (Changed=false), but still narrows a group/other-accessible mode to
-// 0600, since the file holds secrets.
+// key and comment byte-for-byte. When the content is already so it does
+// nothing at all (Changed=false, mode untouched: Perm lets callers warn);
+// when it writes, the file gets mode 0600.
 //
 // All input is validated first; on any error nothing is written. A symlinked
 // PATH is followed: the target is rewritten (and locked and backed up beside
@@ -67,7 +71,7 @@ func Apply(path string, sections []Section, opts Options) (Result, error) {
 	if err := validateSections(sections); err != nil {
 		return Result{}, err
 	}
-	return update(path, change{want: sections}, opts, true)
+	return update(path, change{want: sections}, opts)
 }
 
 // Remove deletes these sections (for teardown), keeping everything else; it
@@ -78,7 +82,7 @@ func Remove(path string, names []string, opts Options) (Result, error) {
 			return Result{}, err
 		}
 	}
-	return update(path, change{drop: names}, opts, false)
+	return update(path, change{drop: names}, opts)
 }
 
 // Pending reports which of the sections differ from the file (read-only; for
@@ -191,26 +195,27 @@ func compute(data []byte, c change) (out []byte, changed, alters bool, err error
 		return data, false, false, nil
 	}
 	if err := verify(d, out, c.want, c.drop); err != nil {
-		return nil, false, false, fmt.Errorf("%w: refusing to write: %v", ErrSyntax, err)
+		return nil, false, false, fmt.Errorf("%w: %w: %v", ErrSyntax, errUnsafeEdit, err)
 	}
 	return out, true, alters, nil
 }
 
 // update runs one locked read-modify-write of path. It first plans without
 // the lock, so a file already in sync is neither locked nor touched.
-func update(path string, c change, opts Options, tighten bool) (Result, error) {
+func update(path string, c change, opts Options) (Result, error) {
 	real, err := resolve(path)
 	if err != nil {
 		return Result{}, err
 	}
-	data, info, exists, err := readFile(real)
+	data, _, _, err := readFile(real)
 	if err != nil {
 		return Result{}, err
 	}
-	if _, changed, _, err := compute(data, c); err != nil {
-		return Result{}, fmt.Errorf("%s: %w", path, err)
-	} else if !changed {
-		return narrow(real, info, tighten)
+	if _, changed, _, err := compute(data, c); err != nil || !changed {
+		if err != nil {
+			err = fmt.Errorf("%s: %w", path, err)
+		}
+		return Result{}, err
 	}
 
 	if err := ensureDir(filepath.Dir(real)); err != nil {
@@ -220,10 +225,10 @@ func update(path string, c change, opts Options, tighten bool) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	defer l.Unlock()
+	defer func() { _ = l.Unlock() }() // closing the lock file releases it in any case
 
 	// Re-read under the lock: another process may have written meanwhile.
-	data, info, exists, err = readFile(real)
+	data, info, exists, err := readFile(real)
 	if err != nil {
 		return Result{}, err
 	}
@@ -232,7 +237,7 @@ func update(path string, c change, opts Options, tighten bool) (Result, error) {
 		return Result{}, fmt.Errorf("%s: %w", path, err)
 	}
 	if !changed {
-		return narrow(real, info, tighten)
+		return Result{}, nil
 	}
 	var res Result
 	if exists && opts.Backup && alters {
@@ -250,15 +255,4 @@ func update(path string, c change, opts Options, tighten bool) (Result, error) {
 	res.Changed = true
 	res.Tightened = exists && info.Mode().Perm()&0o077 != 0
 	return res, nil
-}
-
-// narrow chmods an unchanged file to 0600 when asked and it is wider.
-func narrow(path string, info fs.FileInfo, tighten bool) (Result, error) {
-	if !tighten || info == nil || info.Mode().Perm()&0o077 == 0 {
-		return Result{}, nil
-	}
-	if err := os.Chmod(path, fileMode); err != nil {
-		return Result{}, err
-	}
-	return Result{Tightened: true}, nil
 }

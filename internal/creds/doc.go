@@ -9,15 +9,14 @@
 //
 // # Why gopkg.in/ini.v1, and why only for reading
 //
-// gopkg.in/ini.v1 is the INI library the Go ecosystem (and the AWS SDK for Go
-// v1) has used for years, it is already a dependency, and its AllowNestedValues
-// option understands AWS's indented sub-properties ("s3 =" followed by
-// "  max_concurrent_requests = 10"). So it is the parser of record: Read
-// returns what ini.v1 sees.
+// gopkg.in/ini.v1 is the most widely used Go INI library, it is already a
+// dependency, and its AllowNestedValues option understands AWS's indented
+// sub-properties ("s3 =" followed by "  max_concurrent_requests = 10"). So it
+// is the parser of record: Read returns what ini.v1 sees.
 //
 // It is not used to write. Round-tripping a file through ini.v1 rewrites bytes
 // the tool does not own: it aligns "key=value" into "key   = value", drops
-// blank lines, strips backticks and quotes around values and moves comments
+// and adds blank lines around comments and strips backticks around values
 // (TestIniV1RoundTripChangesBytes keeps that evidence). Instead every edit is a
 // minimal line splice: only the lines of the sections the tool owns are
 // replaced, new sections are appended at the end after a blank line, and every

@@ -145,8 +145,11 @@ func (e *edit) put(s Section) {
 			default:
 				// Indented key lines are rewritten flush left: once a
 				// neighbour changes they could turn into sub-properties.
+				// The new block goes where the old one ended, so comments
+				// among its sub-properties stay inside the section.
 				e.skip[i] = true
-				e.after[i] = append(e.after[i], render(kv, d.eol)...)
+				end := d.blockEnd(i)
+				e.after[end] = append(e.after[end], render(kv, d.eol)...)
 			}
 			done[l.name] = true
 		case kNested:
@@ -163,16 +166,28 @@ func (e *edit) put(s Section) {
 // keyAt is the key on line i with the nested lines that follow it.
 func (d *document) keyAt(i int) *keyView {
 	k := &keyView{value: d.lines[i].val}
-	for j := i + 1; j < len(d.lines); j++ {
-		switch d.lines[j].kind {
-		case kNested:
+	for j := i + 1; j <= d.blockEnd(i); j++ {
+		if d.lines[j].kind == kNested {
 			k.nested = append(k.nested, d.lines[j].val)
-		case kBlank, kComment:
-		default:
-			return k
 		}
 	}
 	return k
+}
+
+// blockEnd is the index of the last nested line belonging to the key on line
+// i (comments and blank lines may sit among them), or i when it has none.
+func (d *document) blockEnd(i int) int {
+	end := i
+	for j := i + 1; j < len(d.lines); j++ {
+		switch d.lines[j].kind {
+		case kNested:
+			end = j
+		case kBlank, kComment:
+		default:
+			return end
+		}
+	}
+	return end
 }
 
 // remove drops an occurrence's header and body up to its last key; comments

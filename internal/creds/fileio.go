@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
-	"github.com/google/renameio/v2"
 )
 
 const (
@@ -60,7 +59,7 @@ func readFile(path string) (data []byte, info fs.FileInfo, exists bool, err erro
 	if err != nil {
 		return nil, nil, false, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only
 	info, err = f.Stat()
 	if err != nil {
 		return nil, nil, false, err
@@ -123,37 +122,13 @@ func lock(path string, timeout time.Duration) (*flock.Flock, error) {
 	return l, nil
 }
 
-// writeAtomic replaces path with data, mode 0600, via a synced temp file in
-// the same directory, keeping the old file's owner and group so a root run
-// does not take the application's credentials away from it.
-func writeAtomic(path string, data []byte, old fs.FileInfo) error {
-	dir := filepath.Dir(path)
-	pf, err := renameio.NewPendingFile(path, renameio.WithTempDir(dir), renameio.WithStaticPermissions(fileMode))
-	if err != nil {
-		return err
-	}
-	defer pf.Cleanup()
-	if old != nil {
-		if err := keepOwner(pf.File, old); err != nil {
-			return fmt.Errorf("keep owner of %s: %w", path, err)
-		}
-	}
-	if _, err := pf.Write(data); err != nil {
-		return err
-	}
-	if err := pf.CloseAtomicallyReplace(); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
 // syncDir makes a rename or create in dir durable.
 func syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err
 	}
-	defer d.Close()
+	defer func() { _ = d.Close() }() // a directory opened only to sync it
 	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
 		return err
 	}
@@ -190,7 +165,7 @@ func writeBackup(path string, data []byte, now time.Time) (string, error) {
 			err = syncDir(filepath.Dir(name))
 		}
 		if err != nil {
-			os.Remove(name)
+			_ = os.Remove(name) // a partial backup is worse than none
 			return "", fmt.Errorf("backup %s: %w", path, err)
 		}
 		return name, nil

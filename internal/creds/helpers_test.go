@@ -143,22 +143,40 @@ func checkEdit(t testing.TB, before, after string, want []Section, drop []string
 	if err != nil {
 		t.Fatalf("after does not parse: %v\n%s", err, after)
 	}
+	// ini.v1 merges repeated headers unless told not to; count them apart.
+	opts := loadOptions
+	opts.AllowNonUniqueSections = true
+	fu, err := ini.LoadSources(opts, []byte(after))
+	if err != nil {
+		t.Fatalf("after does not parse: %v", err)
+	}
+	count := func(name string) int {
+		n := 0
+		for _, sec := range fu.Sections() {
+			if strings.TrimSpace(sec.Name()) == name {
+				n++
+			}
+		}
+		return n
+	}
 	owned := map[string]bool{}
 	for _, n := range drop {
 		owned[n] = true
+		if c := count(n); c != 0 {
+			t.Fatalf("section %q still present %d times:\n%s", n, c, after)
+		}
 	}
 	for _, s := range want {
 		owned[s.Name] = true
-		var found []*ini.Section
-		for _, sec := range fa.Sections() {
-			if strings.TrimSpace(sec.Name()) == s.Name {
-				found = append(found, sec)
+		if c := count(s.Name); c != 1 {
+			t.Fatalf("section %q appears %d times in\n%s", s.Name, c, after)
+		}
+		var sec *ini.Section
+		for _, x := range fa.Sections() {
+			if strings.TrimSpace(x.Name()) == s.Name {
+				sec = x
 			}
 		}
-		if len(found) != 1 {
-			t.Fatalf("section %q appears %d times in\n%s", s.Name, len(found), after)
-		}
-		sec := found[0]
 		if len(sec.Keys()) != len(s.Keys) {
 			t.Fatalf("section %q has keys %q, want %d keys", s.Name, sec.KeyStrings(), len(s.Keys))
 		}
@@ -170,10 +188,7 @@ func checkEdit(t testing.TB, before, after string, want []Section, drop []string
 			if k.Value() != kv.Value {
 				t.Fatalf("section %q key %q = %q, want %q", s.Name, kv.Key, k.Value(), kv.Value)
 			}
-			var got []string
-			for _, n := range subProperties(k.NestedValues()) {
-				got = append(got, n)
-			}
+			got := append([]string(nil), subProperties(k.NestedValues())...)
 			var wantNested []string
 			for _, n := range kv.Nested {
 				wantNested = append(wantNested, n.Key+" = "+n.Value)
@@ -185,25 +200,52 @@ func checkEdit(t testing.TB, before, after string, want []Section, drop []string
 			}
 		}
 	}
-	for _, n := range drop {
-		for _, sec := range fa.Sections() {
-			if strings.TrimSpace(sec.Name()) == n {
-				t.Fatalf("section %q still present:\n%s", n, after)
-			}
-		}
-	}
 	if d := diff(unowned(iniView(fb), owned), unowned(iniView(fa), owned), true); d != "" {
 		t.Fatalf("unowned content changed: %s\nbefore:\n%s\nafter:\n%s", d, before, after)
 	}
 
-	lb, la := unownedLines(t, before, owned), unownedLines(t, after, owned)
-	if !slices.Equal(lb, la) {
-		t.Fatalf("unowned lines changed:\n%q\nvs\n%q", lb, la)
+	// Every unowned line is kept, in order, byte for byte (only a missing
+	// final newline may be added). It may end up inside an owned section only
+	// as a comment (an indented comment after an appended "s3 =" reads as one
+	// of its sub-property lines), and the only lines that may join the
+	// unowned ones are comments that sat inside an owned section.
+	all, ob := ownedSplit(t, before, owned)
+	var lb []splitLine
+	for _, l := range all {
+		if !l.owned {
+			lb = append(lb, l)
+		}
+	}
+	la, _ := ownedSplit(t, after, owned)
+	j := 0
+	for _, l := range la {
+		switch {
+		case l.owned && !isComment(l.text):
+		case j < len(lb) && l.text == lb[j].text:
+			j++
+		case !l.owned && !ob[l.text]:
+			t.Fatalf("line %q appeared outside owned sections:\n%s", l.text, after)
+		}
+	}
+	if j != len(lb) {
+		t.Fatalf("unowned line %q lost:\nbefore:\n%s\nafter:\n%s", lb[j].text, before, after)
 	}
 }
 
-// unownedLines lists the non-blank lines outside owned sections' header..last-key ranges.
-func unownedLines(t testing.TB, content string, owned map[string]bool) []string {
+type splitLine struct {
+	text  string
+	owned bool
+}
+
+func isComment(s string) bool {
+	s = strings.TrimSpace(s)
+	return s != "" && (s[0] == '#' || s[0] == ';')
+}
+
+// ownedSplit lists the non-blank lines of content, each marked as inside an
+// owned section's header..last-key range or not, and the set of comment
+// lines inside those ranges.
+func ownedSplit(t testing.TB, content string, owned map[string]bool) (lines []splitLine, ownedComments map[string]bool) {
 	t.Helper()
 	d, err := scan([]byte(content))
 	if err != nil {
@@ -217,13 +259,21 @@ func unownedLines(t testing.TB, content string, owned map[string]bool) []string 
 			}
 		}
 	}
-	var out []string
+	ownedComments = map[string]bool{}
 	for i, l := range d.lines {
-		if !in[i] && l.kind != kBlank {
-			out = append(out, strings.TrimRight(l.raw, "\r\n"))
+		text := strings.TrimRight(l.raw, "\r\n")
+		switch {
+		case strings.TrimSpace(text) == "":
+		case in[i]:
+			if isComment(text) {
+				ownedComments[text] = true
+			}
+			lines = append(lines, splitLine{text, true})
+		default:
+			lines = append(lines, splitLine{text, false})
 		}
 	}
-	return out
+	return lines, ownedComments
 }
 
 func tempPath(t testing.TB) string {

@@ -134,6 +134,12 @@ bom:
 			l.kind = kKey
 			l.name = strings.TrimSpace(t[:i])
 			l.val = strings.TrimSpace(t[i+1:])
+			if strings.HasPrefix(l.val, `"""`) || strings.HasPrefix(l.val, "`") {
+				// ini.v1 reads these as quoted, possibly multi-line values (and
+				// whether `"""` opens one depends on a following newline); the
+				// AWS parsers read them literally.
+				return nil, fmt.Errorf("%w: line %d: value starts with \"\"\" or a backtick", ErrSyntax, idx+1)
+			}
 			l.indented = len(t) != len(raw)
 			lastValueEmpty = l.val == ""
 			cur.last = idx

@@ -49,7 +49,8 @@ func checkCommon(what, s string) error {
 
 // ValidateName rejects a section name that could break the file: besides the
 // common rules (empty, control characters, newlines, NUL, outer spaces,
-// leading '#' or ';', over MaxLen) it forbids '[', ']' and '='.
+// leading '#' or ';', over MaxLen) it forbids '[', ']', '=' and the name
+// DEFAULT, under which ini.v1 files the keys above the first header.
 func ValidateName(name string) error {
 	if err := checkCommon("section name", name); err != nil {
 		return err
