@@ -49,7 +49,7 @@ start() {
     nohup "$WEED_BIN" mini -dir="$dir/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
     -master.telemetry=false -webdav=false -admin.ui=false \
     -s3.port.iceberg=0 -s3.port.lance=0 -s3.iam.readOnly=false \
-    -s3.port="$S3_PORT" \
+    -s3.port="$S3_PORT" -master.volumeSizeLimitMB=32 \
     -master.port=$((BASE + 1000)) -master.port.grpc=$((BASE + 11000)) \
     -filer.port=$((BASE + 1100)) -filer.port.grpc=$((BASE + 11100)) \
     -volume.port=$((BASE + 1200)) -volume.port.grpc=$((BASE + 11200)) \

@@ -47,15 +47,38 @@ func (r *run) accessKey(ctx context.Context, st plan.Step) error {
 		return fmt.Errorf("reading %s: %w", r.Files.CredentialsFile, err)
 	}
 	var keys []plan.Key
-	if err := r.call(st.ID, "iam:ListAccessKeys", func() (err error) {
-		keys, err = plan.ListKeys(ctx, r.IAM, r.s.UserName)
-		return err
-	}); err != nil {
-		return err
+	r.mu.Lock()
+	fresh := r.userCreated
+	r.mu.Unlock()
+	if !fresh {
+		if err := r.call(st.ID, "iam:ListAccessKeys", func() (err error) {
+			keys, err = plan.ListKeys(ctx, r.IAM, r.s.UserName)
+			return err
+		}); err != nil {
+			return err
+		}
 	}
 	for _, k := range keys {
+		if k.ID == stored && k.Status != "Active" {
+			// Someone deactivated the tool's own key. It stays as they left it, but it is
+			// still the tool's: remember it as retired, so it is not mistaken for a
+			// stranger's key, and rotate-key --delete-old or destroy can remove it.
+			if err := r.Store.Update(func(s *settings.Settings) {
+				s.RetiredKeys = append(s.RetiredKeys, settings.RetiredKey{Account: r.s.Account, User: r.s.UserName, KeyID: k.ID, Retired: r.Clock.Now()})
+			}); err != nil {
+				return err
+			}
+		}
 		if k.ID == stored && k.Status == "Active" {
-			return nil // a concurrent run stored a working key meanwhile
+			if r.StoredKeyBad == "" {
+				return nil // a concurrent run stored a working key meanwhile
+			}
+			// Ours, and its stored secret is wrong: the key is useless, replace it.
+			if err := r.deleteKey(ctx, st.ID, k.ID, "its stored secret does not work ("+r.StoredKeyBad+")"); err != nil {
+				return err
+			}
+			keys = slices.DeleteFunc(keys, func(x plan.Key) bool { return x.ID == k.ID })
+			break
 		}
 	}
 	current, err := r.Store.Load()
@@ -74,7 +97,7 @@ func (r *run) accessKey(ctx context.Context, st plan.Step) error {
 		if i < 0 {
 			var list []string
 			for _, k := range keys {
-				list = append(list, fmt.Sprintf("%s (%s, created %s)", k.ID, k.Status, k.Created.UTC().Format(time.RFC3339)))
+				list = append(list, fmt.Sprintf("%s (%s, created %s)", k.ID, k.Status, plan.Created(k.Created)))
 			}
 			return &awsx.FixError{
 				Summary: fmt.Sprintf("user %s already has %d access keys, IAM's limit: %s", r.s.UserName, len(keys), strings.Join(list, "; ")),

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -36,6 +37,8 @@ type Deps struct {
 	Files              appfiles.Files
 	Sink               event.Sink
 	ReplaceKey         string // the key the administrator chose to delete at IAM's 2-key limit
+	DeleteKey          string // an unknown key the administrator chose to delete
+	StoredKeyBad       string // why the stored key's secret does not work ("" when it works)
 }
 
 // Result is what apply changed, without any secret.
@@ -54,6 +57,9 @@ type run struct {
 	docs policydoc.Documents
 	mu   sync.Mutex
 	res  Result
+	// userCreated is set when this run created the user: a new user has no keys, so
+	// they need not be listed again before creating one.
+	userCreated bool
 }
 
 // Run carries out the plan. Independent steps run concurrently; a stage starts only when
@@ -69,7 +75,7 @@ func Run(ctx context.Context, d Deps, p plan.Plan, docs policydoc.Documents) (Re
 	stages := [][]string{
 		{plan.StepUser, plan.StepUserPolicy, plan.StepRolePolicy},
 		{plan.StepUserAttachment, plan.StepRole, plan.StepAccessKey},
-		{plan.StepRoleAttachment, plan.StepProfiles, plan.StepAppConfig, plan.StepExtraPermissions},
+		{plan.StepRoleAttachment, plan.StepProfiles, plan.StepAppConfig, plan.StepExtraPermissions, plan.StepUnknownKeys},
 	}
 	for _, stage := range stages {
 		g, gctx := errgroup.WithContext(ctx)
@@ -168,6 +174,13 @@ func (r *run) step(ctx context.Context, st plan.Step) error {
 		err = r.accessKey(ctx, st)
 	case plan.StepProfiles:
 		err = r.writeFile(st.ID, r.Files.ConfigFile, r.Files.ConfigSections(r.s))
+		if err == nil {
+			err = r.tightenFiles(st.ID)
+		}
+	case plan.StepExtraPermissions:
+		err = r.removeExtras(ctx, st)
+	case plan.StepUnknownKeys:
+		err = r.deleteKey(ctx, st.ID, r.DeleteKey, "chosen with --delete-key")
 	case plan.StepAppConfig:
 		err = r.writeFile(st.ID, r.Files.AppConfig, r.Files.AppConfigSections(r.s))
 	default:
@@ -225,6 +238,9 @@ func (r *run) user(ctx context.Context, st plan.Step) error {
 	if err != nil {
 		return awsx.Explain("iam:CreateUser", err)
 	}
+	r.mu.Lock()
+	r.userCreated = true
+	r.mu.Unlock()
 	if err := r.markManaged("user", r.s.UserName); err != nil {
 		return err
 	}
@@ -448,11 +464,73 @@ func (r *run) writeFile(step, path string, sections []creds.Section) error {
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
+	if res.Tightened {
+		r.emit(event.Event{Step: step, Kind: event.Call, Message: path + " was readable by others: now 0600, readable by its owner only"})
+	}
 	if res.BackupPath != "" {
 		r.mu.Lock()
 		r.res.BackupPaths = append(r.res.BackupPaths, res.BackupPath)
 		r.mu.Unlock()
 		r.emit(event.Event{Step: step, Kind: event.Warn, Message: fmt.Sprintf("replaced a section of %s; the previous file is kept as %s", path, res.BackupPath)})
+	}
+	return nil
+}
+
+// tightenFiles makes the application's files readable by their owner only; a file
+// written just now is already 0600, an older one may have been widened since.
+func (r *run) tightenFiles(step string) error {
+	for _, p := range []string{r.Files.CredentialsFile, r.Files.ConfigFile, r.Files.AppConfig} {
+		if p == "" {
+			continue
+		}
+		mode, tooOpen, exists, err := creds.Perm(p)
+		if err != nil || !exists || !tooOpen {
+			continue
+		}
+		if err := os.Chmod(p, 0o600); err != nil {
+			return fmt.Errorf("tightening %s: %w", p, err)
+		}
+		r.emit(event.Event{Step: step, Kind: event.Call, Message: fmt.Sprintf("%s was %04o: now 0600, readable by its owner only", p, mode.Perm())})
+	}
+	return nil
+}
+
+// removeExtras takes away access beyond the setup that the plan named.
+func (r *run) removeExtras(ctx context.Context, st plan.Step) error {
+	user, role := &r.s.UserName, &r.s.RoleName
+	for _, e := range st.Extra {
+		name := e.Name
+		var op string
+		var err error
+		switch e.Kind {
+		case "user-managed":
+			op = "iam:DetachUserPolicy"
+			_, err = r.IAM.DetachUserPolicy(ctx, &iam.DetachUserPolicyInput{UserName: user, PolicyArn: &name})
+		case "user-inline":
+			op = "iam:DeleteUserPolicy"
+			_, err = r.IAM.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: user, PolicyName: &name})
+		case "user-group":
+			op = "iam:RemoveUserFromGroup"
+			_, err = r.IAM.RemoveUserFromGroup(ctx, &iam.RemoveUserFromGroupInput{UserName: user, GroupName: &name})
+		case "user-boundary":
+			op = "iam:DeleteUserPermissionsBoundary"
+			_, err = r.IAM.DeleteUserPermissionsBoundary(ctx, &iam.DeleteUserPermissionsBoundaryInput{UserName: user})
+		case "user-login-profile":
+			op = "iam:DeleteLoginProfile"
+			_, err = r.IAM.DeleteLoginProfile(ctx, &iam.DeleteLoginProfileInput{UserName: user})
+		case "role-managed":
+			op = "iam:DetachRolePolicy"
+			_, err = r.IAM.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: role, PolicyArn: &name})
+		case "role-inline":
+			op = "iam:DeleteRolePolicy"
+			_, err = r.IAM.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: role, PolicyName: &name})
+		default:
+			return fmt.Errorf("internal: unknown extra grant %q", e.Kind)
+		}
+		r.emit(event.Event{Step: st.ID, Kind: event.Call, Operation: op, Message: "removed: " + e.Describe()})
+		if err != nil && !awsx.IsNotFound(err) {
+			return awsx.Explain(op, err)
+		}
 	}
 	return nil
 }

@@ -20,6 +20,8 @@ type options struct {
 	adopt              bool
 	showSecret         bool
 	replaceKey         string
+	deleteKey          string
+	maxKeyAgeDays      int
 	output             string
 	yes                bool
 	settingsPath       string
@@ -46,6 +48,8 @@ func (o *options) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.noWrite, "no-write", false, "verify without uploading a test object (for checks from cron)")
 	fs.BoolVar(&o.adopt, "adopt", false, "take over an existing user, role or policy of the same name that iamwizard did not create")
 	fs.StringVar(&o.replaceKey, "replace-key", "", "at IAM's limit of 2 access keys, delete this key (by id) to make room for a new one")
+	fs.StringVar(&o.deleteKey, "delete-key", "", "delete this access key (by id) of the user, which iamwizard did not create; only when nothing uses it")
+	fs.IntVar(&o.maxKeyAgeDays, "max-key-age", 90, "warn when the stored access key is older than this many days")
 	fs.StringVarP(&o.output, "output", "o", "text", "output format: text or json")
 	fs.StringVar(&o.settingsPath, "settings", "", "the settings file remembering your choices (default: iamwizard/settings.json in your config directory, or IAMWIZARD_SETTINGS)")
 }
@@ -95,6 +99,9 @@ func (o *options) resolve(cmd *cobra.Command) (engine.Config, error) {
 			return engine.Config{}, fmt.Errorf("--max-session-duration: %d s: IAM allows 3600 to 43200 seconds (1 to 12 hours)", o.maxSession)
 		}
 	}
+	if o.maxKeyAgeDays < 1 {
+		return engine.Config{}, fmt.Errorf("--max-key-age must be at least 1 day")
+	}
 	if o.propagationTimeout <= 0 {
 		return engine.Config{}, fmt.Errorf("--propagation-timeout must be positive, like 60s or 2m")
 	}
@@ -104,6 +111,8 @@ func (o *options) resolve(cmd *cobra.Command) (engine.Config, error) {
 		NoWrite:            o.noWrite,
 		Adopt:              o.adopt,
 		ReplaceKey:         o.replaceKey,
+		DeleteKey:          o.deleteKey,
+		MaxKeyAge:          time.Duration(o.maxKeyAgeDays) * 24 * time.Hour,
 		Store:              store,
 	}, nil
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/iamwizard/iamwizard/internal/event"
 	"github.com/iamwizard/iamwizard/internal/plan"
 	"github.com/iamwizard/iamwizard/internal/policydoc"
+	"github.com/iamwizard/iamwizard/internal/rotate"
+	"github.com/iamwizard/iamwizard/internal/teardown"
 	"github.com/iamwizard/iamwizard/internal/verify"
 )
 
@@ -27,6 +29,9 @@ type view interface {
 	report(verify.Report)
 	documents(policydoc.Documents)
 	note(string)
+	rotated(rotate.Result)
+	inventory([]teardown.Item)
+	destroyed([]string)
 	fail(error)
 	flush() error
 }
@@ -145,6 +150,32 @@ func (v *textView) documents(d policydoc.Documents) {
 
 func (v *textView) note(s string) { v.printf("%s\n", s) }
 
+func (v *textView) rotated(r rotate.Result) {
+	v.printf("\nThe application's key is now %s (stored; secret not shown).\n", r.NewKeyID)
+	if r.OldKeyStatus == "deleted" {
+		v.printf("The old key %s is deleted.\n", r.OldKeyID)
+		return
+	}
+	v.printf("The old key %s is deactivated, not deleted: restart the application so it loads the new key,\nthen run `iamwizard rotate-key --delete-old` (or it is offered on the next rotation).\n", r.OldKeyID)
+}
+
+func (v *textView) inventory(items []teardown.Item) {
+	v.printf("\nDestroy:\n")
+	for _, l := range describeItems(items) {
+		v.printf("  %s\n", l)
+	}
+	v.printf("  remove iamwizard's test objects and its profiles in the shared files (everything else in them is kept)\n")
+	v.printf("  keep   the bucket and every other object in it\n")
+}
+
+func (v *textView) destroyed(removed []string) {
+	if len(removed) == 0 {
+		v.printf("\nNothing to remove: nothing of iamwizard's is left.\n")
+		return
+	}
+	v.printf("\nRemoved %d item(s).\n", len(removed))
+}
+
 func (v *textView) fail(error) {} // main prints the error to stderr
 
 func (v *textView) flush() error { return nil }
@@ -162,6 +193,9 @@ type jsonView struct {
 		Verify    *verify.Report       `json:"verify,omitempty"`
 		Documents *policydoc.Documents `json:"documents,omitempty"`
 		Notes     []string             `json:"notes,omitempty"`
+		Rotation  *rotate.Result       `json:"rotation,omitempty"`
+		Inventory []teardown.Item      `json:"inventory,omitempty"`
+		Removed   []string             `json:"removed,omitempty"`
 		Error     *jsonError           `json:"error,omitempty"`
 	}
 }
@@ -182,6 +216,14 @@ func (v *jsonView) applied(r apply.Result)          { v.doc.Result = &r }
 func (v *jsonView) report(r verify.Report)          { v.doc.Verify = &r }
 func (v *jsonView) documents(d policydoc.Documents) { v.doc.Documents = &d }
 func (v *jsonView) note(s string)                   { v.doc.Notes = append(v.doc.Notes, s) }
+func (v *jsonView) rotated(r rotate.Result)         { v.doc.Rotation = &r }
+func (v *jsonView) inventory(items []teardown.Item) { v.doc.Inventory = items }
+func (v *jsonView) destroyed(removed []string) {
+	v.doc.Removed = removed
+	if v.doc.Removed == nil {
+		v.doc.Removed = []string{}
+	}
+}
 func (v *jsonView) fail(err error) {
 	var fe *awsx.FixError
 	if errors.As(err, &fe) {

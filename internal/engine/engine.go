@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	awsmw "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -26,13 +27,18 @@ import (
 	"github.com/iamwizard/iamwizard/internal/event"
 	"github.com/iamwizard/iamwizard/internal/plan"
 	"github.com/iamwizard/iamwizard/internal/policydoc"
+	"github.com/iamwizard/iamwizard/internal/rotate"
 	"github.com/iamwizard/iamwizard/internal/settings"
 	"github.com/iamwizard/iamwizard/internal/setup"
+	"github.com/iamwizard/iamwizard/internal/teardown"
 	"github.com/iamwizard/iamwizard/internal/verify"
 )
 
 // DefaultPropagationTimeout is how long to wait for IAM to make a change visible.
 const DefaultPropagationTimeout = 60 * time.Second
+
+// DefaultMaxKeyAge is the age after which verify suggests rotating the key.
+const DefaultMaxKeyAge = 90 * 24 * time.Hour
 
 // MaxClockSkew is the offset from AWS's clock above which signing starts to fail.
 const MaxClockSkew = 5 * time.Minute
@@ -41,9 +47,11 @@ const MaxClockSkew = 5 * time.Minute
 type Config struct {
 	Choices            settings.Choices // every name filled in (see WithDefaults)
 	PropagationTimeout time.Duration
-	NoWrite            bool   // verify without uploading
-	Adopt              bool   // take over existing entities of the same names
-	ReplaceKey         string // the access key to delete at IAM's 2-key limit
+	NoWrite            bool          // verify without uploading
+	Adopt              bool          // take over existing entities of the same names
+	ReplaceKey         string        // the access key to delete at IAM's 2-key limit
+	DeleteKey          string        // an unknown access key the administrator chose to delete
+	MaxKeyAge          time.Duration // keys older than this get a warning (0: DefaultMaxKeyAge)
 	Store              settings.Store
 	Clock              awsx.Clock // nil: the wall clock
 	// Clients replaces the admin clients (tests); nil builds them from the SDK's chain.
@@ -140,6 +148,10 @@ type Engine struct {
 	files   appfiles.Files
 	// changed is set when Apply changed something, so Verify knows to wait for IAM.
 	changed bool
+	// preErr is a preflight failure that still left enough known for destroy (a gone bucket).
+	preErr error
+	// storedKeyBad is what Plan learned about the stored key's secret, for Apply.
+	storedKeyBad string
 }
 
 // SettleTimeout bounds the propagation waits of a verify that follows no change: a
@@ -169,6 +181,9 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = awsx.RealClock{}
 	}
+	if cfg.MaxKeyAge <= 0 {
+		cfg.MaxKeyAge = DefaultMaxKeyAge
+	}
 	e := &Engine{cfg: cfg}
 	awsCfg, err := awsx.Load(ctx, awsx.Target{Profile: cfg.Choices.Profile, Region: cfg.Choices.Region, EndpointURL: cfg.Choices.EndpointURL})
 	if err != nil {
@@ -189,7 +204,7 @@ func (e *Engine) Choices() settings.Choices { return e.cfg.Choices }
 // Preflight checks the admin identity and the bucket. It is called by Plan when needed.
 func (e *Engine) Preflight(ctx context.Context) (*Preflight, error) {
 	if e.pre != nil {
-		return e.pre, nil
+		return e.pre, e.preErr
 	}
 	id, err := e.admin.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
@@ -213,7 +228,11 @@ func (e *Engine) Preflight(ctx context.Context) (*Preflight, error) {
 		}
 	}
 	region, err := e.bucketRegion(ctx)
-	if err != nil {
+	var gone *BucketMissingError
+	if errors.As(err, &gone) {
+		// Destroy still needs the rest of the preflight; everything else stops here.
+		region, e.preErr = e.awsCfg.Region, err
+	} else if err != nil {
 		return nil, err
 	}
 	p.Region = region
@@ -227,7 +246,7 @@ func (e *Engine) Preflight(ctx context.Context) (*Preflight, error) {
 	c := e.cfg.Choices
 	e.files = appfiles.Files{CredentialsFile: c.CredentialsFile, ConfigFile: c.ConfigFile, AppConfig: c.AppConfig,
 		AppProfile: c.AppProfile, RoleProfile: c.RoleProfile, Region: region, Endpoint: p.Endpoint}
-	return p, nil
+	return p, e.preErr
 }
 
 func explainPreflight(err error, cfg aws.Config) error {
@@ -261,8 +280,8 @@ func (e *Engine) bucketRegion(ctx context.Context) (string, error) {
 				return r, nil
 			}
 			if re.Response.StatusCode == http.StatusNotFound {
-				return "", awsx.Fix(fmt.Sprintf("the bucket %s does not exist", bucket),
-					"create it first (`aws s3 mb s3://"+bucket+"`) or check the name; iamwizard never creates or deletes buckets")
+				return "", &BucketMissingError{FixError: awsx.FixError{Summary: fmt.Sprintf("the bucket %s does not exist", bucket),
+					Fix: "create it first (`aws s3 mb s3://" + bucket + "`) or check the name; iamwizard never creates or deletes buckets", Err: err}}
 			}
 			if re.Response.StatusCode == http.StatusForbidden {
 				return "", awsx.Fix(fmt.Sprintf("the admin credentials may not see the bucket %s (403)", bucket),
@@ -276,6 +295,9 @@ func (e *Engine) bucketRegion(ctx context.Context) (string, error) {
 	}
 	return e.awsCfg.Region, nil
 }
+
+// BucketMissingError says the bucket does not exist (any more).
+type BucketMissingError struct{ awsx.FixError }
 
 // Setup is the desired setup (after Preflight).
 func (e *Engine) Setup() setup.Setup { return e.desired }
@@ -300,6 +322,7 @@ func (e *Engine) Plan(ctx context.Context) (plan.Plan, error) {
 	if err != nil {
 		return plan.Plan{}, err
 	}
+	local.StoredKeyBad = e.testStoredKey(ctx, observed, local.StoredKeyID)
 	p := plan.Build(e.desired, e.docs, observed, local)
 	p.Warnings = append(append([]string(nil), e.pre.Warnings...), p.Warnings...)
 	return p, nil
@@ -315,12 +338,26 @@ func (e *Engine) local() (plan.Local, error) {
 		AppConfig:  e.files.AppConfig,
 		Adopt:      e.cfg.Adopt,
 		ReplaceKey: e.cfg.ReplaceKey,
+		DeleteKey:  e.cfg.DeleteKey,
+		Now:        e.cfg.Clock.Now(),
+		MaxKeyAge:  e.cfg.MaxKeyAge,
+	}
+	for _, p := range []string{e.files.CredentialsFile, e.files.ConfigFile, e.files.AppConfig} {
+		if p == "" {
+			continue
+		}
+		if mode, tooOpen, exists, err := creds.Perm(p); err == nil && exists && tooOpen {
+			l.TooOpen = append(l.TooOpen, fmt.Sprintf("%s (%04o)", p, mode.Perm()))
+		}
 	}
 	if l.StoredKeyID, err = e.files.StoredKeyID(); err != nil {
 		return l, fmt.Errorf("reading %s: %w", e.files.CredentialsFile, err)
 	}
 	if l.KeyIntents, err = apply.KeyIntents(e.cfg.Store, e.desired.Account, e.desired.UserName); err != nil {
 		return l, err
+	}
+	for _, k := range st.Retired(e.desired.Account, e.desired.UserName) {
+		l.Retired = append(l.Retired, k.KeyID)
 	}
 	if l.ProfilesDiff, err = creds.Pending(e.files.ConfigFile, e.files.ConfigSections(e.desired)); err != nil {
 		return l, fmt.Errorf("reading %s: %w", e.files.ConfigFile, err)
@@ -351,7 +388,7 @@ func (e *Engine) Apply(ctx context.Context, p plan.Plan, sink event.Sink) (apply
 	}
 	res, err := apply.Run(ctx, apply.Deps{
 		IAM: e.admin.IAM, Store: e.cfg.Store, Clock: e.cfg.Clock, PropagationTimeout: e.cfg.PropagationTimeout,
-		Files: e.files, Sink: sink, ReplaceKey: e.cfg.ReplaceKey,
+		Files: e.files, Sink: sink, ReplaceKey: e.cfg.ReplaceKey, DeleteKey: e.cfg.DeleteKey, StoredKeyBad: e.storedKeyBad,
 	}, p, e.docs)
 	if len(res.Changed) > 0 {
 		e.changed = true
@@ -373,4 +410,105 @@ func (e *Engine) Verify(ctx context.Context, sink event.Sink) (verify.Report, er
 		AdminS3: e.admin.S3, AdminIAM: e.admin.IAM, Files: e.files, Setup: e.desired, Clock: e.cfg.Clock,
 		PropagationTimeout: timeout, NoWrite: e.cfg.NoWrite, Sink: sink,
 	}), nil
+}
+
+// testStoredKey asks STS who the stored key is, to tell a key whose stored secret is
+// wrong (it can never work) from one that works. Only a signature mismatch is
+// conclusive: a key that is merely new may be unknown to STS for a few seconds.
+func (e *Engine) testStoredKey(ctx context.Context, o plan.Observed, keyID string) string {
+	e.storedKeyBad = ""
+	if keyID == "" {
+		return ""
+	}
+	active := false
+	for _, k := range o.Keys {
+		active = active || (k.ID == keyID && k.Status == "Active")
+	}
+	if !active {
+		return ""
+	}
+	sections, err := creds.Read(e.files.CredentialsFile)
+	if err != nil {
+		return ""
+	}
+	secret := sections[e.files.AppProfile]["aws_secret_access_key"]
+	cfg := e.awsCfg.Copy()
+	cfg.Credentials = credentials.NewStaticCredentialsProvider(keyID, secret, "")
+	_, err = sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if code := awsx.Code(err); code == "SignatureDoesNotMatch" || code == "IncompleteSignature" {
+		e.storedKeyBad = code
+	}
+	return e.storedKeyBad
+}
+
+// DriftChecks turns a plan into checks with stable IDs ("drift.STEP"), for verify's
+// report: every step that is not in sync is a failed check with its fix.
+func DriftChecks(p plan.Plan) []verify.Check {
+	var checks []verify.Check
+	for _, st := range p.Steps {
+		c := verify.Check{ID: "drift." + st.ID, OK: true, Message: st.Title + ": in sync"}
+		switch st.State {
+		case plan.InSync:
+			if st.Warning != "" {
+				c.Warning, c.Message = true, st.Warning
+			}
+		case plan.NotManaged, plan.Blocked:
+			c.OK, c.Message, c.Fix = false, st.Title+": "+st.Reason, st.Fix
+		default:
+			c.OK, c.Message, c.Fix = false, st.Title+": "+st.Reason, "run `iamwizard apply` to repair it"
+		}
+		if !c.OK && len(st.Details) > 0 {
+			c.Message += " (" + strings.Join(st.Details, "; ") + ")"
+		}
+		if !c.OK && st.Diff != "" {
+			c.Message += "\n" + st.Diff
+		}
+		checks = append(checks, c)
+	}
+	return checks
+}
+
+// RotateKey replaces the stored access key: create, store, prove, then deactivate (or
+// with deleteOld delete) the old one. The setup must be in place and managed.
+func (e *Engine) RotateKey(ctx context.Context, sink event.Sink, deleteOld bool) (rotate.Result, error) {
+	p, err := e.Plan(ctx)
+	if err != nil {
+		return rotate.Result{}, err
+	}
+	if user := p.Step(plan.StepUser); user.State != plan.InSync {
+		return rotate.Result{}, awsx.Fix(fmt.Sprintf("%s: %s", user.Title, user.Reason), "run `iamwizard apply` first")
+	}
+	return rotate.Run(ctx, rotate.Deps{
+		IAM: e.admin.IAM, Store: e.cfg.Store, Files: e.files, Setup: e.desired, Clock: e.cfg.Clock, Sink: sink,
+		DeleteOld: deleteOld,
+		Prove: func(ctx context.Context) error {
+			return verify.Prove(ctx, verify.Deps{Files: e.files, Setup: e.desired, Clock: e.cfg.Clock,
+				PropagationTimeout: e.cfg.PropagationTimeout, Sink: sink, AdminIAM: e.admin.IAM})
+		},
+	})
+}
+
+// DestroyInventory says what destroy would remove and what it leaves alone; it only reads.
+// It works when the bucket is gone too.
+func (e *Engine) DestroyInventory(ctx context.Context) ([]teardown.Item, plan.Observed, error) {
+	if _, err := e.Preflight(ctx); err != nil && e.pre == nil {
+		return nil, plan.Observed{}, err
+	}
+	observed, err := plan.Observe(ctx, e.admin.IAM, e.desired)
+	if err != nil {
+		return nil, observed, err
+	}
+	st, err := e.cfg.Store.Load()
+	if err != nil {
+		return nil, observed, err
+	}
+	items := teardown.Inventory(teardown.Deps{Setup: e.desired, Observed: observed},
+		func(kind, name string) bool { return st.IsManaged(kind, e.desired.Account, name) })
+	return items, observed, nil
+}
+
+// Destroy removes what the inventory marks for removal, the test objects and the profiles.
+func (e *Engine) Destroy(ctx context.Context, items []teardown.Item, observed plan.Observed, sink event.Sink) ([]string, error) {
+	return teardown.Run(ctx, teardown.Deps{IAM: e.admin.IAM, S3: e.admin.S3, Store: e.cfg.Store, Files: e.files,
+		Setup: e.desired, Observed: observed, Sink: sink}, items)
 }

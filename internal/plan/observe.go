@@ -49,6 +49,11 @@ type Entity struct {
 	Document string   // policies: the default version's document; roles: the trust policy (decoded)
 	Version  string   // policies: the default version id
 	MaxSess  int32    // roles: the maximum session duration
+
+	// Users only: access that does not come from policies.
+	Boundary     string   // ARN of a permissions boundary ("" for none)
+	Groups       []string // names of the groups the user is in
+	LoginProfile bool     // the user has a console password
 }
 
 // Key is one access key of the user, without any secret.
@@ -86,6 +91,9 @@ func observeUser(ctx context.Context, client awsx.IAM, s setup.Setup, o *Observe
 	}
 	o.User.Exists = true
 	o.User.Tagged = HasManagedTag(out.User.Tags)
+	if out.User.PermissionsBoundary != nil {
+		o.User.Boundary = aws.ToString(out.User.PermissionsBoundary.PermissionsBoundaryArn)
+	}
 	if len(out.User.Tags) == 0 {
 		// Not every endpoint returns tags with GetUser; ask for them directly.
 		if tags, err := client.ListUserTags(ctx, &iam.ListUserTagsInput{UserName: &s.UserName}); err == nil {
@@ -107,6 +115,34 @@ func observeUser(ctx context.Context, client awsx.IAM, s setup.Setup, o *Observe
 		o.User.Inline = inline
 		mu.Unlock()
 		return err
+	})
+	g.Go(func() error {
+		groups, err := client.ListGroupsForUser(ctx, &iam.ListGroupsForUserInput{UserName: &s.UserName})
+		if awsx.IsNotImplemented(err) {
+			return nil // an endpoint without groups has none to report
+		}
+		if err != nil {
+			return awsx.Explain("iam:ListGroupsForUser", err)
+		}
+		mu.Lock()
+		for _, gr := range groups.Groups {
+			o.User.Groups = append(o.User.Groups, aws.ToString(gr.GroupName))
+		}
+		mu.Unlock()
+		return nil
+	})
+	g.Go(func() error {
+		_, err := client.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: &s.UserName})
+		switch {
+		case err == nil:
+			mu.Lock()
+			o.User.LoginProfile = true
+			mu.Unlock()
+		case awsx.IsNotFound(err), awsx.IsNotImplemented(err):
+		default:
+			return awsx.Explain("iam:GetLoginProfile", err)
+		}
+		return nil
 	})
 	g.Go(func() error {
 		keys, err := ListKeys(ctx, client, s.UserName)

@@ -37,6 +37,7 @@ const (
 	StepProfiles         = "profiles"
 	StepAppConfig        = "app-config"
 	StepExtraPermissions = "extra-permissions"
+	StepUnknownKeys      = "unknown-keys"
 )
 
 // Step is one unit of the setup with its planned state.
@@ -51,6 +52,35 @@ type Step struct {
 	Details    []string `json:"details,omitempty"`    // what a person needs to decide (attached policies, keys)
 	Fix        string   `json:"fix,omitempty"`        // for not-managed and blocked: what to do
 	Adopt      bool     `json:"adopt,omitempty"`      // apply will take over an existing entity (--adopt)
+	Extra      []Extra  `json:"extra,omitempty"`      // extra-permissions: what apply will remove
+	Warning    string   `json:"warning,omitempty"`    // in sync, but worth attention (an old key)
+}
+
+// Extra is one grant beyond the setup on the user or the role.
+type Extra struct {
+	Kind string `json:"kind"` // user-managed, user-inline, user-group, user-boundary, user-login-profile, role-managed, role-inline
+	Name string `json:"name"` // policy ARN, inline policy name, group name, boundary ARN
+}
+
+// Describe says in words what the extra grant is.
+func (e Extra) Describe() string {
+	switch e.Kind {
+	case "user-managed":
+		return "managed policy " + e.Name + " attached to the user"
+	case "user-inline":
+		return "inline policy " + e.Name + " on the user"
+	case "user-group":
+		return "the user is a member of group " + e.Name + " (its policies apply to the user)"
+	case "user-boundary":
+		return "permissions boundary " + e.Name + " on the user"
+	case "user-login-profile":
+		return "the user has a console password (the application never needs one)"
+	case "role-managed":
+		return "managed policy " + e.Name + " attached to the role"
+	case "role-inline":
+		return "inline policy " + e.Name + " on the role"
+	}
+	return e.Kind + " " + e.Name
 }
 
 // Plan is every step in the order apply carries them out.
@@ -101,6 +131,12 @@ type Local struct {
 	AppConfigOK  bool                         // the application's INI file already holds the desired values
 	Adopt        bool                         // --adopt: take over existing entities
 	ReplaceKey   string                       // --replace-key: the key the administrator chose to delete at the 2-key limit
+	DeleteKey    string                       // --delete-key: an unknown key the administrator chose to delete
+	Retired      []string                     // keys rotate-key replaced and deactivated, awaiting deletion
+	StoredKeyBad string                       // why the stored key's secret does not work ("" when it works or was not tested)
+	TooOpen      []string                     // application files others can read, "PATH (MODE)"
+	Now          time.Time                    // for the key's age
+	MaxKeyAge    time.Duration                // older keys get a warning (0: no check)
 }
 
 // MaxKeys is IAM's limit of access keys per user, inactive ones included.
@@ -132,7 +168,7 @@ func Build(s setup.Setup, docs policydoc.Documents, o Observed, l Local) Plan {
 		fmt.Sprintf("attach %s to user %s", s.UserPolicyName, s.UserName), "iam:AttachUserPolicy",
 		o.User.Exists && hasPolicy(o.User.Attached, s, s.UserPolicyName), userReady))
 
-	rolePolicy := policyStep(StepRolePolicy, "managed policy "+s.RolePolicyName+" (s3:PutObject on "+s.ObjectsARN()+")",
+	rolePolicy := policyStep(StepRolePolicy, "managed policy "+s.RolePolicyName+" (put objects under "+s.ObjectsARN()+", nothing else)",
 		o.RolePolicy, docs.RolePolicy, managed("policy", s.RolePolicyName, o.RolePolicy), l.Adopt, "--role-policy")
 	p.Steps = append(p.Steps, rolePolicy)
 
@@ -170,11 +206,20 @@ func Build(s setup.Setup, docs policydoc.Documents, o Observed, l Local) Plan {
 
 	p.Steps = append(p.Steps, extraPermissionsStep(s, o, user.State != NotManaged, role.State != NotManaged))
 	p.Steps = append(p.Steps, keyStep(s, o, l, user.State != NotManaged))
+	p.Steps = append(p.Steps, unknownKeysStep(s, o, l, user.State != NotManaged))
 
 	profiles := Step{ID: StepProfiles, Title: "application profiles in the shared config file", State: InSync}
+	var why []string
 	if len(l.ProfilesDiff) > 0 {
+		why = append(why, "to write: "+strings.Join(l.ProfilesDiff, ", "))
+	}
+	if len(l.TooOpen) > 0 {
+		why = append(why, "others can read "+strings.Join(l.TooOpen, ", ")+": tighten to 0600")
+		profiles.Operations = append(profiles.Operations, "chmod 600")
+	}
+	if len(why) > 0 {
 		profiles.State = Update
-		profiles.Reason = "to write: " + strings.Join(l.ProfilesDiff, ", ")
+		profiles.Reason = strings.Join(why, "; ")
 	}
 	p.Steps = append(p.Steps, profiles)
 	if l.AppConfig != "" {
@@ -251,38 +296,60 @@ func hasPolicy(attached []string, s setup.Setup, name string) bool {
 	})
 }
 
-// extraPermissionsStep reports access beyond the setup: other policies on the user or
-// role widen what the application can do, which defeats the point of the setup.
+// extraPermissionsStep finds access beyond the setup: other policies, groups, a
+// boundary or a console password on the user or role widen (or silently change) what
+// the application can do. Apply removes them; the plan names each one, so the
+// confirmation (or --yes) names what will be removed.
 func extraPermissionsStep(s setup.Setup, o Observed, userOurs, roleOurs bool) Step {
 	st := Step{ID: StepExtraPermissions, Title: "no other permissions on the user or the role", State: InSync}
-	var extra []string
+	var extra []Extra
 	if userOurs {
 		for _, a := range o.User.Attached {
 			if !SameEntity(a, s.Partition, s.Account, "policy", s.UserPolicyName) {
-				extra = append(extra, "user "+s.UserName+": managed policy "+a)
+				extra = append(extra, Extra{Kind: "user-managed", Name: a})
 			}
 		}
 		for _, n := range o.User.Inline {
-			extra = append(extra, "user "+s.UserName+": inline policy "+n)
+			extra = append(extra, Extra{Kind: "user-inline", Name: n})
+		}
+		for _, g := range o.User.Groups {
+			extra = append(extra, Extra{Kind: "user-group", Name: g})
+		}
+		if o.User.Boundary != "" {
+			extra = append(extra, Extra{Kind: "user-boundary", Name: o.User.Boundary})
+		}
+		if o.User.LoginProfile {
+			extra = append(extra, Extra{Kind: "user-login-profile"})
 		}
 	}
 	if roleOurs {
 		for _, a := range o.Role.Attached {
 			if !SameEntity(a, s.Partition, s.Account, "policy", s.RolePolicyName) {
-				extra = append(extra, "role "+s.RoleName+": managed policy "+a)
+				extra = append(extra, Extra{Kind: "role-managed", Name: a})
 			}
 		}
 		for _, n := range o.Role.Inline {
-			extra = append(extra, "role "+s.RoleName+": inline policy "+n)
+			extra = append(extra, Extra{Kind: "role-inline", Name: n})
 		}
 	}
-	if len(extra) > 0 {
-		// Removing someone's grant is a decision for the administrator; the plan names it.
-		st.State = Blocked
-		st.Reason = "other policies widen the access"
-		st.Details = extra
-		st.Fix = "detach them in the IAM console or with `aws iam detach-user-policy` / `detach-role-policy` if the application does not need them"
+	if len(extra) == 0 {
+		return st
 	}
+	ops := map[string]string{
+		"user-managed": "iam:DetachUserPolicy", "user-inline": "iam:DeleteUserPolicy", "user-group": "iam:RemoveUserFromGroup",
+		"user-boundary": "iam:DeleteUserPermissionsBoundary", "user-login-profile": "iam:DeleteLoginProfile",
+		"role-managed": "iam:DetachRolePolicy", "role-inline": "iam:DeleteRolePolicy",
+	}
+	st.State = Update
+	st.Reason = "the user or role has access beyond the setup; apply removes it"
+	st.Extra = extra
+	for _, e := range extra {
+		st.Details = append(st.Details, "remove: "+e.Describe())
+		if op := ops[e.Kind]; !slices.Contains(st.Operations, op) {
+			st.Operations = append(st.Operations, op)
+		}
+	}
+	st.Fix = "if the application really needs more, change the setup's policy instead; iamwizard removes grants that are not part of the setup"
 	return st
 }
 
@@ -335,9 +402,20 @@ func keyStep(s setup.Setup, o Observed, l Local, userOurs bool) Step {
 	}
 	for _, k := range o.Keys {
 		if k.ID == l.StoredKeyID {
+			if k.Status == "Active" && l.StoredKeyBad != "" {
+				// The key is ours and useless: replacing it is the repair.
+				st.Reason = fmt.Sprintf("the secret stored for key %s does not work (%s)", k.ID, l.StoredKeyBad)
+				st.Operations = append(st.Operations, "iam:DeleteAccessKey")
+				st.Details = append(st.Details, "delete "+k.ID+": its stored secret is wrong")
+				break
+			}
 			if k.Status == "Active" {
 				st.State = InSync
 				st.Details = []string{"stored key: " + k.ID}
+				if age := l.Now.Sub(k.Created); l.MaxKeyAge > 0 && !k.Created.IsZero() && age > l.MaxKeyAge {
+					st.Warning = fmt.Sprintf("the key %s is %d days old (over %d): rotate it with `iamwizard rotate-key`",
+						k.ID, int(age.Hours()/24), int(l.MaxKeyAge.Hours()/24))
+				}
 				return st
 			}
 			// Someone deactivated it on purpose; turning it back on is their decision.
@@ -351,7 +429,9 @@ func keyStep(s setup.Setup, o Observed, l Local, userOurs bool) Step {
 		}
 	}
 	orphans := Orphans(o.Keys, l)
-	kept := slices.DeleteFunc(slices.Clone(o.Keys), func(k Key) bool { return slices.Contains(orphans, k) })
+	kept := slices.DeleteFunc(slices.Clone(o.Keys), func(k Key) bool {
+		return slices.Contains(orphans, k) || (k.ID == l.StoredKeyID && l.StoredKeyBad != "")
+	})
 	for _, k := range orphans {
 		st.Operations = append(st.Operations, "iam:DeleteAccessKey")
 		st.Details = append(st.Details, fmt.Sprintf("delete %s: created by an interrupted iamwizard run whose secret was never stored", k.ID))
@@ -367,7 +447,7 @@ func keyStep(s setup.Setup, o Observed, l Local, userOurs bool) Step {
 			st.State = Blocked
 			st.Reason += fmt.Sprintf("; the user already has %d access keys, IAM's limit", len(kept))
 			for _, k := range kept {
-				st.Details = append(st.Details, fmt.Sprintf("%s  %s  created %s", k.ID, k.Status, k.Created.UTC().Format(time.RFC3339)))
+				st.Details = append(st.Details, fmt.Sprintf("%s  %s  created %s", k.ID, k.Status, Created(k.Created)))
 			}
 			st.Fix = "choose the key to delete and re-run with --replace-key KEY_ID (it is deleted before the new one is created; make sure nothing still uses it)"
 			if l.ReplaceKey != "" {
@@ -381,4 +461,54 @@ func keyStep(s setup.Setup, o Observed, l Local, userOurs bool) Step {
 	st.State = Create
 	st.Operations = append(st.Operations, create...)
 	return st
+}
+
+// unknownKeysStep reports keys on the user that iamwizard neither stored nor created:
+// someone else's key. iamwizard never deletes one unless the administrator names it.
+func unknownKeysStep(s setup.Setup, o Observed, l Local, userOurs bool) Step {
+	st := Step{ID: StepUnknownKeys, Title: "no access keys on " + s.UserName + " other than the stored one", State: InSync}
+	if !userOurs {
+		return st
+	}
+	orphans := Orphans(o.Keys, l)
+	var unknown []Key
+	var retired []string
+	for _, k := range o.Keys {
+		switch {
+		case slices.Contains(l.Retired, k.ID):
+			retired = append(retired, k.ID)
+		case k.ID != l.StoredKeyID && k.ID != l.ReplaceKey && !slices.Contains(orphans, k):
+			unknown = append(unknown, k)
+		}
+	}
+	if len(retired) > 0 {
+		st.Warning = fmt.Sprintf("the replaced key %s is deactivated and awaits deletion: once the application was restarted, run `iamwizard rotate-key --delete-old`", strings.Join(retired, ", "))
+	}
+	if len(unknown) == 0 {
+		return st
+	}
+	for _, k := range unknown {
+		if k.ID == l.DeleteKey {
+			st.State = Update
+			st.Reason = "deleting " + k.ID + " (--delete-key)"
+			st.Operations = []string{"iam:DeleteAccessKey"}
+			st.Details = []string{"delete " + k.ID}
+			return st
+		}
+	}
+	st.State = Blocked
+	st.Reason = "the user has a key iamwizard did not store"
+	for _, k := range unknown {
+		st.Details = append(st.Details, fmt.Sprintf("%s  %s  created %s", k.ID, k.Status, Created(k.Created)))
+	}
+	st.Fix = fmt.Sprintf("if nothing uses it, delete it with --delete-key %s; iamwizard never deletes a key it did not create without being told", unknown[0].ID)
+	return st
+}
+
+// Created formats a key's creation time; some endpoints do not report it.
+func Created(t time.Time) string {
+	if t.IsZero() {
+		return "on an unknown date"
+	}
+	return t.UTC().Format(time.RFC3339)
 }

@@ -72,8 +72,15 @@ func TestBuildDetectsDrift(t *testing.T) {
 		{"user policy detached", func(o *Observed) { o.User.Attached = nil }, StepUserAttachment, Create, ""},
 		{"extra policy on the role", func(o *Observed) {
 			o.Role.Attached = append(o.Role.Attached, "arn:aws:iam::aws:policy/AmazonS3FullAccess")
-		}, StepExtraPermissions, Blocked, "AmazonS3FullAccess"},
-		{"inline policy on the user", func(o *Observed) { o.User.Inline = []string{"sneaky"} }, StepExtraPermissions, Blocked, "sneaky"},
+		}, StepExtraPermissions, Update, "AmazonS3FullAccess"},
+		{"inline policy on the user", func(o *Observed) { o.User.Inline = []string{"sneaky"} }, StepExtraPermissions, Update, "sneaky"},
+		{"inline policy on the role", func(o *Observed) { o.Role.Inline = []string{"sneaky-role"} }, StepExtraPermissions, Update, "sneaky-role"},
+		{"user in a group", func(o *Observed) { o.User.Groups = []string{"admins"} }, StepExtraPermissions, Update, "group admins"},
+		{"permissions boundary", func(o *Observed) { o.User.Boundary = "arn:aws:iam::aws:policy/ReadOnlyAccess" }, StepExtraPermissions, Update, "boundary"},
+		{"console password", func(o *Observed) { o.User.LoginProfile = true }, StepExtraPermissions, Update, "console password"},
+		{"unknown second key", func(o *Observed) {
+			o.Keys = append(o.Keys, Key{ID: "AKIASOMEONE", Status: "Active", Created: time.Now()})
+		}, StepUnknownKeys, Blocked, "AKIASOMEONE"},
 		{"stored key deleted", func(o *Observed) { o.Keys = nil }, StepAccessKey, Create, "no longer exists"},
 		{"stored key deactivated", func(o *Observed) { o.Keys[0].Status = "Inactive" }, StepAccessKey, Create, "never re-activates"},
 	}
@@ -169,5 +176,35 @@ func TestSameEntityComparesARNsByParts(t *testing.T) {
 		if got := SameEntity(c.arn, "aws", "123456789012", "policy", "p"); got != c.want {
 			t.Errorf("SameEntity(%s) = %v, want %v", c.arn, got, c.want)
 		}
+	}
+}
+
+func TestBuildMoreDrift(t *testing.T) {
+	s, docs := sample()
+	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+
+	o := inSync(s, docs)
+	o.Keys[0].Created = now.Add(-100 * 24 * time.Hour)
+	st := Build(s, docs, o, Local{StoredKeyID: "AKIASTORED", Now: now, MaxKeyAge: 90 * 24 * time.Hour}).Step(StepAccessKey)
+	if st.State != InSync || !strings.Contains(st.Warning, "100 days old") {
+		t.Errorf("old key: %+v", st)
+	}
+
+	o = inSync(s, docs)
+	st = Build(s, docs, o, Local{StoredKeyID: "AKIASTORED", StoredKeyBad: "SignatureDoesNotMatch"}).Step(StepAccessKey)
+	if st.State != Create || !strings.Contains(strings.Join(st.Details, " "), "delete AKIASTORED") {
+		t.Errorf("bad stored secret: %+v", st)
+	}
+
+	o = inSync(s, docs)
+	o.Keys = append(o.Keys, Key{ID: "AKIASOMEONE", Status: "Active"})
+	st = Build(s, docs, o, Local{StoredKeyID: "AKIASTORED", DeleteKey: "AKIASOMEONE"}).Step(StepUnknownKeys)
+	if st.State != Update || len(st.Operations) != 1 {
+		t.Errorf("--delete-key: %+v", st)
+	}
+
+	st = Build(s, docs, inSync(s, docs), Local{StoredKeyID: "AKIASTORED", TooOpen: []string{"/x/credentials (0644)"}}).Step(StepProfiles)
+	if st.State != Update || !strings.Contains(st.Reason, "0644") {
+		t.Errorf("wide credentials file: %+v", st)
 	}
 }

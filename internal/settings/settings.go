@@ -54,11 +54,33 @@ type KeyIntent struct {
 	Started time.Time `json:"started"`
 }
 
+// RetiredKey is a key that rotate-key replaced and deactivated; it is deleted once
+// the administrator confirms the application was restarted (a running application may
+// still hold it in memory).
+type RetiredKey struct {
+	Account string    `json:"account"`
+	User    string    `json:"user"`
+	KeyID   string    `json:"key_id"`
+	Retired time.Time `json:"retired"`
+}
+
 // Settings is the whole file.
 type Settings struct {
-	Choices    Choices     `json:"choices"`
-	Managed    []Managed   `json:"managed,omitempty"`
-	KeyIntents []KeyIntent `json:"key_intents,omitempty"`
+	Choices     Choices      `json:"choices"`
+	Managed     []Managed    `json:"managed,omitempty"`
+	KeyIntents  []KeyIntent  `json:"key_intents,omitempty"`
+	RetiredKeys []RetiredKey `json:"retired_keys,omitempty"`
+}
+
+// Retired returns the retired keys of the user.
+func (s *Settings) Retired(account, user string) []RetiredKey {
+	var out []RetiredKey
+	for _, k := range s.RetiredKeys {
+		if k.Account == account && k.User == user {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // IsManaged reports whether the entity is recorded as managed by this tool.
@@ -83,7 +105,7 @@ func (s *Settings) MarkManaged(kind, account, name string, now time.Time) {
 func (s *Settings) Forget(kind, account, name string) {
 	kept := s.Managed[:0]
 	for _, m := range s.Managed {
-		if !(m.Kind == kind && m.Account == account && strings.EqualFold(m.Name, name)) {
+		if m.Kind != kind || m.Account != account || !strings.EqualFold(m.Name, name) {
 			kept = append(kept, m)
 		}
 	}

@@ -102,5 +102,25 @@ func (e Env) Bucket(t testing.TB) string {
 	if _, err := e.S3().CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
 		t.Fatalf("creating bucket %s: %v", name, err)
 	}
+	// Every bucket takes storage of its own on the emulator: give it back.
+	t.Cleanup(func() { e.removeBucket(name) })
 	return name
+}
+
+// removeBucket empties and deletes a test bucket; it is best effort (a test may have
+// deleted the bucket itself).
+func (e Env) removeBucket(name string) {
+	ctx := context.Background()
+	client := e.S3()
+	p := s3.NewListObjectsV2Paginator(client, &s3.ListObjectsV2Input{Bucket: &name})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			break
+		}
+		for _, o := range page.Contents {
+			_, _ = client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &name, Key: o.Key})
+		}
+	}
+	_, _ = client.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: &name})
 }

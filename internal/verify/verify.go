@@ -223,9 +223,14 @@ func (c *checker) assumeRole(ctx context.Context, cfg aws.Config) bool {
 			last = te.Last
 		}
 		ch := Check{ID: CheckAssumeRole, Message: fmt.Sprintf("profile [%s] cannot assume %s: %s", c.Files.RoleProfile, c.Setup.RoleARN(), firstLine(last))}
-		if awsx.IsAccessDenied(last) {
+		switch {
+		case c.roleARNProblem() != "":
+			// AWS answers AccessDenied for a role_arn that is not a role, other
+			// endpoints InvalidParameterValue: either way the profile is what is wrong.
+			ch.Message, ch.Fix = c.roleARNProblem(), "run `iamwizard apply` to write the role's ARN into the profile"
+		case awsx.IsAccessDenied(last):
 			ch.Message, ch.Fix = c.diagnoseAssume(ctx, cfg)
-		} else {
+		default:
 			ch.Fix = "run `iamwizard apply` to repair the role profile"
 		}
 		c.record(ch)
@@ -255,15 +260,8 @@ func firstLine(err error) string {
 // diagnoseAssume says which side of an AssumeRole denial is wrong: the profile's
 // role_arn, the role's trust policy, or the user's own permissions.
 func (c *checker) diagnoseAssume(ctx context.Context, cfg aws.Config) (message, fix string) {
-	sections, _ := creds.Read(c.Files.ConfigFile)
-	roleARN := sections["profile "+c.Files.RoleProfile]["role_arn"]
-	if a, err := arn.Parse(roleARN); err == nil && !strings.HasPrefix(a.Resource, "role/") {
-		return fmt.Sprintf("AssumeRole is denied: role_arn of profile [%s] is %s, which is not a role", c.Files.RoleProfile, roleARN),
-			"run `iamwizard apply` to write the role's ARN into the profile"
-	}
-	if roleARN != "" && !plan.SameEntity(roleARN, c.Setup.Partition, c.Setup.Account, "role", c.Setup.RoleName) {
-		return fmt.Sprintf("AssumeRole is denied: profile [%s] names %s, not %s", c.Files.RoleProfile, roleARN, c.Setup.RoleARN()),
-			"run `iamwizard apply` to write the role's ARN into the profile"
+	if msg := c.roleARNProblem(); msg != "" {
+		return msg, "run `iamwizard apply` to write the role's ARN into the profile"
 	}
 	if c.AdminIAM == nil {
 		return "AssumeRole is denied", "run `iamwizard plan` to compare the role's trust policy and the user's policy"
@@ -296,6 +294,20 @@ func (c *checker) diagnoseAssume(ctx context.Context, cfg aws.Config) (message, 
 		"look at the user's policies and permissions boundary (`aws iam get-user --user-name " + c.Setup.UserName + "`) and any SCP of the account"
 }
 
+// roleARNProblem says what is wrong with the role profile's role_arn ("" when it
+// names the setup's role, or the file cannot say).
+func (c *checker) roleARNProblem() string {
+	sections, _ := creds.Read(c.Files.ConfigFile)
+	roleARN := sections["profile "+c.Files.RoleProfile]["role_arn"]
+	if a, err := arn.Parse(roleARN); err == nil && !strings.HasPrefix(a.Resource, "role/") {
+		return fmt.Sprintf("AssumeRole is denied: role_arn of profile [%s] is %s, which is not a role", c.Files.RoleProfile, roleARN)
+	}
+	if roleARN != "" && !plan.SameEntity(roleARN, c.Setup.Partition, c.Setup.Account, "role", c.Setup.RoleName) {
+		return fmt.Sprintf("AssumeRole is denied: profile [%s] names %s, not %s", c.Files.RoleProfile, roleARN, c.Setup.RoleARN())
+	}
+	return ""
+}
+
 func randomSuffix() string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
@@ -310,10 +322,20 @@ func (c *checker) objects(ctx context.Context, userCfg, roleCfg aws.Config) {
 	err := awsx.WaitFor(ctx, c.Clock, awsx.DefaultBackoff, c.PropagationTimeout, func(ctx context.Context) (err error) {
 		put, err = roleS3.PutObject(ctx, &s3.PutObjectInput{Bucket: &c.Setup.Bucket, Key: &key, Body: bytes.NewReader(body)})
 		return err
-	}, awsx.IsAccessDenied, c.waiting(CheckUpload, "the role's permission to put objects"))
+	}, func(err error) bool {
+		// A denial while the role's policy propagates, or the new session key not yet
+		// known to S3 (InvalidAccessKeyId): both clear up by themselves within seconds.
+		return awsx.IsAccessDenied(err) || awsx.IsUnknownKey(err)
+	}, c.waiting(CheckUpload, "the role's permission to put objects"))
 	if err != nil {
-		c.record(Check{ID: CheckUpload, Message: fmt.Sprintf("the role could not put s3://%s/%s: %s", c.Setup.Bucket, key, firstLine(err)),
-			Fix: "run `iamwizard plan` to compare the role's policy; a bucket policy or a KMS key policy can also deny the role"})
+		ch := Check{ID: CheckUpload, Message: fmt.Sprintf("the role could not put s3://%s/%s: %s", c.Setup.Bucket, key, firstLine(err)),
+			Fix: "run `iamwizard plan` to compare the role's policy; a bucket policy or a KMS key policy can also deny the role"}
+		var te *awsx.TimeoutError
+		if errors.As(err, &te) && awsx.IsUnknownKey(te.Last) {
+			ch.Message = fmt.Sprintf("S3 still rejects the role's session key after %s (%s)", te.Waited.Round(time.Second), awsx.Code(te.Last))
+			ch.Fix = "IAM may be slow: re-run `iamwizard verify` with a longer --propagation-timeout"
+		}
+		c.record(ch)
 		return
 	}
 	c.record(Check{ID: CheckUpload, OK: true, Message: fmt.Sprintf("the role put s3://%s/%s", c.Setup.Bucket, key)})
@@ -349,7 +371,10 @@ func (c *checker) objects(ctx context.Context, userCfg, roleCfg aws.Config) {
 	case err == nil:
 		c.record(Check{ID: CheckUserCannotWrite, Message: "the user's own key can PUT objects: it should only be able to assume the role",
 			Fix: "run `iamwizard plan` to find the extra permission on the user"})
-		c.remove(ctx, userKey, nil)
+		if err := c.remove(ctx, userKey, nil); err != nil {
+			c.record(Check{ID: CheckCleanup, Message: fmt.Sprintf("could not remove s3://%s/%s written with the user's key: %s", c.Setup.Bucket, userKey, firstLine(err)),
+				Fix: "delete it by hand"})
+		}
 	case awsx.IsAccessDenied(err):
 		c.record(Check{ID: CheckUserCannotWrite, OK: true, Message: "the user's own key is denied s3:PutObject, as it should be"})
 	default:
@@ -368,4 +393,38 @@ func (c *checker) objects(ctx context.Context, userCfg, roleCfg aws.Config) {
 func (c *checker) remove(ctx context.Context, key string, version *string) error {
 	_, err := c.AdminS3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &c.Setup.Bucket, Key: &key, VersionId: version})
 	return err
+}
+
+// Prove checks only who the stored key is and that the role profile assumes the role,
+// waiting for IAM to propagate a new key; rotate-key uses it before retiring the old key.
+func Prove(ctx context.Context, d Deps) error {
+	if d.Clock == nil {
+		d.Clock = awsx.RealClock{}
+	}
+	if d.Sink == nil {
+		d.Sink = event.Discard
+	}
+	c := &checker{Deps: d}
+	target := func(profile string) awsx.Target {
+		return awsx.Target{Profile: profile, CredentialsFiles: []string{d.Files.CredentialsFile}, ConfigFiles: []string{d.Files.ConfigFile}}
+	}
+	failed := func() error {
+		last := c.report.Checks[len(c.report.Checks)-1]
+		return &awsx.FixError{Summary: last.Message, Fix: last.Fix}
+	}
+	userCfg, err := awsx.Load(ctx, target(d.Files.AppProfile))
+	if err != nil {
+		return err
+	}
+	if !c.whoAmI(ctx, userCfg) {
+		return failed()
+	}
+	roleCfg, err := awsx.Load(ctx, target(d.Files.RoleProfile))
+	if err != nil {
+		return err
+	}
+	if !c.assumeRole(ctx, roleCfg) {
+		return failed()
+	}
+	return nil
 }
