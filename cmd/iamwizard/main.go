@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/iamwizard/iamwizard/internal/cli"
+	"github.com/iamwizard/iamwizard/internal/tui"
 )
 
 func main() {
@@ -25,5 +26,5 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	stdio := cli.StdIO()
-	os.Exit(cli.Run(ctx, cli.NewRoot(stdio, nil), os.Args[1:], stdio))
+	os.Exit(cli.Run(ctx, cli.NewRoot(stdio, tui.Command(stdio)), os.Args[1:], stdio))
 }
