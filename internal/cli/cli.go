@@ -20,6 +20,7 @@ import (
 	"github.com/iamwizard/iamwizard/internal/engine"
 	"github.com/iamwizard/iamwizard/internal/event"
 	"github.com/iamwizard/iamwizard/internal/plan"
+	"github.com/iamwizard/iamwizard/internal/verify"
 )
 
 // Exit codes.
@@ -79,10 +80,12 @@ it for short-lived role credentials by itself. Run it again at any time to verif
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w (see --help)", err)}
 	})
+	root.AddCommand(planCmd(stdio), applyCmd(stdio), verifyCmd(stdio), policiesCmd(stdio), rotateKeyCmd(stdio), destroyCmd(stdio))
+	root.AddCommand(uploadCmd(stdio), serveCmd(stdio))
 	if wizard != nil {
-		root.RunE = wizard
+		wizardEntry(root, wizard)
+		root.AddCommand(wizardCmd(wizard))
 	}
-	root.AddCommand(planCmd(stdio), applyCmd(stdio), verifyCmd(stdio), policiesCmd(stdio))
 	return root
 }
 
@@ -133,10 +136,13 @@ func prepare(cmd *cobra.Command, o *options, v view) (*engine.Engine, error) {
 		return nil, err
 	}
 	pre, err := e.Preflight(cmd.Context())
-	if err != nil {
-		return nil, err
+	if pre != nil {
+		v.preflight(pre)
 	}
-	v.preflight(pre)
+	if err != nil {
+		// The engine is returned too: destroy goes on when only the bucket is gone.
+		return e, err
+	}
 	return e, nil
 }
 
@@ -193,6 +199,12 @@ func verifyCmd(stdio IO) *cobra.Command {
 			v := newView(o.output, stdio.Out)
 			return finish(v, func() error {
 				e, err := prepare(cmd, o, v)
+				var gone *engine.BucketMissingError
+				if errors.As(err, &gone) {
+					// A vanished bucket is drift like any other: report it under its own ID.
+					v.report(verify.Report{Checks: []verify.Check{{ID: "drift.bucket", Message: gone.Summary, Fix: gone.Fix}}})
+					return &ExitError{Code: ExitFailed, Err: err}
+				}
 				if err != nil {
 					return err
 				}
@@ -205,6 +217,7 @@ func verifyCmd(stdio IO) *cobra.Command {
 				if err != nil {
 					return err
 				}
+				report.Checks = append(engine.DriftChecks(p), report.Checks...)
 				v.report(report)
 				if p.Pending() || !report.OK() {
 					if p.Pending() {
@@ -265,7 +278,7 @@ func runApply(cmd *cobra.Command, o *options, v view, stdio IO) error {
 	// the run before anything is written.
 	var stuck []string
 	for _, s := range p.Stuck() {
-		if s.ID != plan.StepExtraPermissions {
+		if s.ID != plan.StepUnknownKeys {
 			stuck = append(stuck, s.Title+": "+s.Reason)
 		}
 	}
