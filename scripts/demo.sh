@@ -25,13 +25,14 @@ else
 fi
 eval "$(scripts/emulator.sh env | sed 's/^/export /')"
 endpoint="$AWS_ENDPOINT_URL"
-unset AWS_ENDPOINT_URL  # passed as --endpoint-url instead, so it is remembered and written into the profiles
 export AWS_REGION=us-east-1
+go run ./scripts/mkbucket demo-bucket
+# The endpoint goes to iamwizard as --endpoint-url instead, so it is remembered and
+# written into the application's profiles.
+unset AWS_ENDPOINT_URL
 export AWS_SHARED_CREDENTIALS_FILE="$demo_dir/aws/credentials"
 export AWS_CONFIG_FILE="$demo_dir/aws/config"
 export IAMWIZARD_SETTINGS="$demo_dir/settings.json"
-
-go run ./scripts/mkbucket demo-bucket
 go build -o "$demo_dir/iamwizard" ./cmd/iamwizard
 
 args=("$@")
@@ -46,11 +47,23 @@ set +e
 "$demo_dir/iamwizard" "${args[@]}"
 status=$?
 set -e
+env_line="AWS_CONFIG_FILE=$AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE=$AWS_SHARED_CREDENTIALS_FILE"
+stop_env=""
+[ -n "${IAMWIZARD_DEMO_DIR:-}" ] && stop_env="IAMWIZARD_DEMO_DIR=$IAMWIZARD_DEMO_DIR "
+[ -n "${IAMWIZARD_EMU_PORT_BASE:-}" ] && stop_env="${stop_env}IAMWIZARD_EMU_PORT_BASE=$IAMWIZARD_EMU_PORT_BASE "
 cat <<INFO
 
-The demo emulator keeps running at $endpoint (stop it with: scripts/demo.sh stop).
-Try the application's side, with only the application's identity:
-  AWS_CONFIG_FILE=$AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE=$AWS_SHARED_CREDENTIALS_FILE \\
-  IAMWIZARD_SETTINGS=$IAMWIZARD_SETTINGS $demo_dir/iamwizard verify
+The demo emulator keeps running at $endpoint; stop it with:
+  ${stop_env}scripts/demo.sh stop
+
+Run the wizard again, or any command, against it (the admin is the emulator's; your
+choices are remembered, so no other flag is needed):
+  ${stop_env}scripts/demo.sh verify
+  ${stop_env}scripts/demo.sh plan --output json
+
+The application's side, with only the application's identity (no admin key at all):
+  echo hello > /tmp/hello.txt
+  env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY $env_line \\
+    IAMWIZARD_SETTINGS=$IAMWIZARD_SETTINGS $demo_dir/iamwizard upload /tmp/hello.txt
 INFO
 exit $status

@@ -96,27 +96,6 @@ func (p *progress) add(ev event.Event, now time.Time) {
 	}
 }
 
-// running reports whether any row is still in progress.
-func (p *progress) running() bool {
-	for _, r := range p.rows {
-		if r.state == rowRunning || r.state == rowWaiting {
-			return true
-		}
-	}
-	return false
-}
-
-// failed returns the rows that failed.
-func (p *progress) failed() []*row {
-	var out []*row
-	for _, r := range p.rows {
-		if r.state == rowFailed {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
 // render draws one line per row (with the message and fix below for problems);
 // spin is the spinner's current frame and now the time for running rows' elapsed time.
 func (p *progress) render(width int, now time.Time, spin string) string {

@@ -125,7 +125,7 @@ func (w *welcome) body(m *Model) string {
 		b.WriteString(wrap(styleBad.Render(markFail+" "+errorText(w.err)), m.width, 2) + "\n")
 	case m.pre != nil:
 		b.WriteString(wrap(m.pre.AdminARN, m.width, 2) + "\n")
-		b.WriteString(fmt.Sprintf("  account %s · bucket region %s\n", m.pre.Account, m.pre.Region))
+		fmt.Fprintf(&b, "  account %s · bucket region %s\n", m.pre.Account, m.pre.Region)
 		for _, warning := range m.pre.Warnings {
 			b.WriteString(wrap(styleWarn.Render(markWarn+" "+warning), m.width, 2) + "\n")
 		}
