@@ -135,6 +135,9 @@ func (r *run) accessKey(ctx context.Context, st plan.Step) error {
 		return fmt.Errorf("storing the new key in %s failed, so the key %s was deleted again: %w", r.Files.CredentialsFile, id, werr)
 	}
 	r.clearIntents()
+	if err := r.Store.Update(func(s *settings.Settings) { s.MarkSection(r.Files.CredentialsFile, r.Files.AppProfile, r.Clock.Now()) }); err != nil {
+		return err
+	}
 	r.mu.Lock()
 	r.res.NewKeyID = id
 	if res.BackupPath != "" {

@@ -52,6 +52,10 @@ type Result struct {
 
 type run struct {
 	Deps
+	// stop is cancelled by an interrupt. Calls themselves run on a context that is not,
+	// so an interrupt stops the run between calls and never abandons one mid-flight
+	// (a create whose answer was lost leaves an entity nobody recorded).
+	stop context.Context
 	p    plan.Plan
 	s    setup.Setup
 	docs policydoc.Documents
@@ -71,14 +75,15 @@ func Run(ctx context.Context, d Deps, p plan.Plan, docs policydoc.Documents) (Re
 	if d.Sink == nil {
 		d.Sink = event.Discard
 	}
-	r := &run{Deps: d, p: p, s: p.Setup, docs: docs}
+	r := &run{Deps: d, p: p, s: p.Setup, docs: docs, stop: ctx}
+	callCtx := context.WithoutCancel(ctx)
 	stages := [][]string{
 		{plan.StepUser, plan.StepUserPolicy, plan.StepRolePolicy},
 		{plan.StepUserAttachment, plan.StepRole, plan.StepAccessKey},
 		{plan.StepRoleAttachment, plan.StepProfiles, plan.StepAppConfig, plan.StepExtraPermissions, plan.StepUnknownKeys},
 	}
 	for _, stage := range stages {
-		g, gctx := errgroup.WithContext(ctx)
+		g, gctx := errgroup.WithContext(callCtx)
 		var errs []error
 		var emu sync.Mutex
 		for _, id := range stage {
@@ -123,8 +128,14 @@ func (r *run) warn(step, msg, fix string) {
 	r.emit(event.Event{Step: step, Kind: event.Warn, Message: msg, Fix: fix})
 }
 
-// call emits the operation, calls it, and explains a failure in one line.
+// errInterrupted is what a call returns when the run was interrupted before it.
+var errInterrupted = errors.New("interrupted before this call; re-running continues here")
+
+// call emits the operation and calls it, unless the run was interrupted.
 func (r *run) call(step, op string, fn func() error) error {
+	if r.stop.Err() != nil {
+		return errInterrupted
+	}
 	r.emit(event.Event{Step: step, Kind: event.Call, Operation: op, Message: "calling " + op})
 	if err := fn(); err != nil {
 		return err
@@ -220,30 +231,21 @@ func (r *run) user(ctx context.Context, st plan.Step) error {
 		return r.adopt(ctx, st.ID, "user", r.s.UserName)
 	}
 	var out *iam.CreateUserOutput
-	err := r.call(st.ID, "iam:CreateUser", func() (err error) {
-		out, err = r.IAM.CreateUser(ctx, &iam.CreateUserInput{UserName: &r.s.UserName, Tags: plan.ManagedTags()})
-		return err
-	})
-	if awsx.IsAlreadyExists(err) {
-		// Someone (perhaps a concurrent run) created it: re-read and decide.
-		got, gerr := r.IAM.GetUser(ctx, &iam.GetUserInput{UserName: &r.s.UserName})
-		if gerr != nil {
-			return awsx.Explain("iam:GetUser", gerr)
-		}
-		if !plan.HasManagedTag(got.User.Tags) {
-			return notOurs("user", r.s.UserName, "--user")
-		}
-		return nil
-	}
+	_, err := r.create(st.ID, "user", r.s.UserName, "--user", func() (err error) {
+		return r.call(st.ID, "iam:CreateUser", func() (err error) {
+			out, err = r.IAM.CreateUser(ctx, &iam.CreateUserInput{UserName: &r.s.UserName, Tags: plan.ManagedTags()})
+			return err
+		})
+	}, func() (bool, error) { return plan.UserTagged(ctx, r.IAM, r.s.UserName) })
 	if err != nil {
 		return awsx.Explain("iam:CreateUser", err)
+	}
+	if out == nil {
+		return nil // it existed already, and is ours
 	}
 	r.mu.Lock()
 	r.userCreated = true
 	r.mu.Unlock()
-	if err := r.markManaged("user", r.s.UserName); err != nil {
-		return err
-	}
 	if !plan.HasManagedTag(out.User.Tags) {
 		// Some endpoints drop tags given to CreateUser; tag again, and rely on the
 		// local record where tagging is not possible at all.
@@ -255,10 +257,52 @@ func (r *run) user(ctx context.Context, st plan.Step) error {
 	return nil
 }
 
+// create records the entity as the tool's before creating it, so a run killed while
+// the create is on its way leaves a record the next run recognises. An "already
+// exists" is a reason to re-read: it is ours when it carries the tag or was recorded
+// before this run (runs on one machine are serialised by the engine); otherwise it is
+// someone else's and the record is taken back. A create that failed takes it back too.
+func (r *run) create(step, kind, name, flag string, create func() error, tagged func() (bool, error)) (existed bool, err error) {
+	current, err := r.Store.Load()
+	if err != nil {
+		return false, err
+	}
+	recordedBefore := current.IsManaged(kind, r.s.Account, name)
+	if err := r.markManaged(kind, name); err != nil {
+		return false, err
+	}
+	forget := func() {
+		if !recordedBefore {
+			_ = r.Store.Update(func(s *settings.Settings) { s.Forget(kind, r.s.Account, name) })
+		}
+	}
+	err = create()
+	switch {
+	case err == nil:
+		return false, nil
+	case awsx.IsAlreadyExists(err):
+		isTagged, terr := tagged()
+		if terr != nil {
+			return true, terr
+		}
+		if isTagged || recordedBefore {
+			return true, nil
+		}
+		forget()
+		return true, notOurs(kind, name, flag)
+	default:
+		forget()
+		return false, err
+	}
+}
+
 // tag tags an entity; an endpoint that cannot tag gets a warning, not a failure.
 func (r *run) tag(ctx context.Context, step, kind string, fn func() error) {
 	op := map[string]string{"user": "iam:TagUser", "role": "iam:TagRole", "policy": "iam:TagPolicy"}[kind]
 	err := r.call(step, op, fn)
+	if errors.Is(err, errInterrupted) {
+		return // the local record, written before the create, already says it is ours
+	}
 	if err != nil {
 		r.warn(step, fmt.Sprintf("this endpoint cannot tag the %s (%s); iamwizard recorded it as managed in its settings file instead", kind, awsx.Code(err)),
 			"keep the settings file, or iamwizard will treat the "+kind+" as not its own")
@@ -312,27 +356,28 @@ func (r *run) policy(ctx context.Context, st plan.Step, name, policyARN, doc str
 		}
 	}
 	if st.State == plan.Create {
-		err := r.withoutTagsOnRefusal(st.ID, "policy", func(tags []types.Tag) error {
-			return r.call(st.ID, "iam:CreatePolicy", func() error {
-				_, err := r.IAM.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: &name, PolicyDocument: &doc, Tags: tags,
-					Description: aws.String("Managed by iamwizard")})
-				return err
+		existed, err := r.create(st.ID, "policy", name, "--user-policy / --role-policy", func() error {
+			return r.withoutTagsOnRefusal(st.ID, "policy", func(tags []types.Tag) error {
+				return r.call(st.ID, "iam:CreatePolicy", func() error {
+					_, err := r.IAM.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: &name, PolicyDocument: &doc, Tags: tags,
+						Description: aws.String("Managed by iamwizard")})
+					return err
+				})
 			})
+		}, func() (bool, error) {
+			got, err := r.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: &policyARN})
+			if err != nil {
+				return false, awsx.Explain("iam:GetPolicy", err)
+			}
+			return plan.HasManagedTag(got.Policy.Tags), nil
 		})
-		if awsx.IsAlreadyExists(err) {
-			got, gerr := r.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: &policyARN})
-			if gerr != nil {
-				return awsx.Explain("iam:GetPolicy", gerr)
-			}
-			if !plan.HasManagedTag(got.Policy.Tags) {
-				return notOurs("policy", name, "--user-policy / --role-policy")
-			}
-			return r.newVersion(ctx, st.ID, policyARN, doc)
-		}
 		if err != nil {
 			return awsx.Explain("iam:CreatePolicy", err)
 		}
-		return r.markManaged("policy", name)
+		if existed {
+			return r.newVersion(ctx, st.ID, policyARN, doc)
+		}
+		return nil
 	}
 	if slices.Contains(st.Operations, "iam:CreatePolicyVersion") {
 		return r.newVersion(ctx, st.ID, policyARN, doc)
@@ -383,7 +428,8 @@ func (r *run) newVersion(ctx context.Context, step, policyARN, doc string) error
 // waitForPrincipal retries a call that names the user in a trust policy: right after
 // CreateUser, IAM may not see the user yet and calls the principal invalid.
 func (r *run) waitForPrincipal(ctx context.Context, step, op string, fn func(context.Context) error) error {
-	err := awsx.WaitFor(ctx, r.Clock, awsx.DefaultBackoff, r.PropagationTimeout, fn, awsx.IsInvalidPrincipal,
+	// Sleeps end at an interrupt; the call itself runs on ctx, which an interrupt does not cancel.
+	err := awsx.WaitFor(r.stop, r.Clock, awsx.DefaultBackoff, r.PropagationTimeout, func(context.Context) error { return fn(ctx) }, awsx.IsInvalidPrincipal,
 		func(waited time.Duration, _ error) {
 			r.emit(event.Event{Step: step, Kind: event.Wait, Operation: op, Waited: waited,
 				Message: fmt.Sprintf("waiting for IAM to propagate the user %s (%s)", r.s.UserName, waited.Round(time.Second))})
@@ -406,35 +452,43 @@ func (r *run) role(ctx context.Context, st plan.Step) error {
 		}
 	}
 	if st.State == plan.Create {
-		err := r.withoutTagsOnRefusal(st.ID, "role", func(tags []types.Tag) error {
-			return r.waitForPrincipal(ctx, st.ID, "iam:CreateRole", func(ctx context.Context) error {
-				return r.call(st.ID, "iam:CreateRole", func() error {
-					_, err := r.IAM.CreateRole(ctx, &iam.CreateRoleInput{
-						RoleName: &r.s.RoleName, AssumeRolePolicyDocument: &r.docs.Trust,
-						MaxSessionDuration: aws.Int32(r.s.MaxSessionDuration), Tags: tags,
-						Description: aws.String("Managed by iamwizard: lets " + r.s.UserName + " put objects into " + r.s.Bucket),
+		var existing *types.Role
+		existed, err := r.create(st.ID, "role", r.s.RoleName, "--role", func() error {
+			return r.withoutTagsOnRefusal(st.ID, "role", func(tags []types.Tag) error {
+				return r.waitForPrincipal(ctx, st.ID, "iam:CreateRole", func(ctx context.Context) error {
+					return r.call(st.ID, "iam:CreateRole", func() error {
+						_, err := r.IAM.CreateRole(ctx, &iam.CreateRoleInput{
+							RoleName: &r.s.RoleName, AssumeRolePolicyDocument: &r.docs.Trust,
+							MaxSessionDuration: aws.Int32(r.s.MaxSessionDuration), Tags: tags,
+							Description: aws.String("Managed by iamwizard: lets " + r.s.UserName + " put objects into " + r.s.Bucket),
+						})
+						return err
 					})
-					return err
 				})
 			})
+		}, func() (bool, error) {
+			got, err := r.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: &r.s.RoleName})
+			if err != nil {
+				return false, awsx.Explain("iam:GetRole", err)
+			}
+			existing = got.Role
+			return plan.HasManagedTag(got.Role.Tags), nil
 		})
-		var fe *awsx.FixError
-		if errors.As(err, &fe) {
-			return err
-		}
-		if awsx.IsAlreadyExists(err) {
-			got, gerr := r.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: &r.s.RoleName})
-			if gerr != nil {
-				return awsx.Explain("iam:GetRole", gerr)
-			}
-			if !plan.HasManagedTag(got.Role.Tags) {
-				return notOurs("role", r.s.RoleName, "--role")
-			}
-			st.Operations = []string{"iam:UpdateAssumeRolePolicy", "iam:UpdateRole"}
-		} else if err != nil {
+		if err != nil {
 			return awsx.Explain("iam:CreateRole", err)
-		} else {
-			return r.markManaged("role", r.s.RoleName)
+		}
+		if !existed {
+			return nil
+		}
+		// It was created meanwhile by another run of ours: bring what differs in line.
+		st.Operations = nil
+		if existing != nil {
+			if equal, err := policydoc.Equal(aws.ToString(existing.AssumeRolePolicyDocument), r.docs.Trust); err != nil || !equal {
+				st.Operations = append(st.Operations, "iam:UpdateAssumeRolePolicy")
+			}
+			if aws.ToInt32(existing.MaxSessionDuration) != r.s.MaxSessionDuration {
+				st.Operations = append(st.Operations, "iam:UpdateRole")
+			}
 		}
 	}
 	if slices.Contains(st.Operations, "iam:UpdateAssumeRolePolicy") {
@@ -463,6 +517,13 @@ func (r *run) writeFile(step, path string, sections []creds.Section) error {
 	res, err := creds.Apply(path, sections, creds.Options{Backup: true, Now: r.Clock.Now})
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := r.Store.Update(func(s *settings.Settings) {
+		for _, sec := range sections {
+			s.MarkSection(path, sec.Name, r.Clock.Now())
+		}
+	}); err != nil {
+		return err
 	}
 	if res.Tightened {
 		r.emit(event.Event{Step: step, Kind: event.Call, Message: path + " was readable by others: now 0600, readable by its owner only"})

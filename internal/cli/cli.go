@@ -132,6 +132,10 @@ func prepare(cmd *cobra.Command, o *options, v view) (*engine.Engine, error) {
 		return nil, &ExitError{Code: ExitUsage, Err: err}
 	}
 	e, err := engine.New(cmd.Context(), cfg)
+	var invalid *engine.InvalidChoiceError
+	if errors.As(err, &invalid) {
+		return nil, &ExitError{Code: ExitUsage, Err: err}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -20,8 +20,10 @@ func rotateKeyCmd(stdio IO) *cobra.Command {
 		Short: "Replace the application's access key: create, store, prove, then deactivate the old one",
 		Long: `rotate-key creates a new access key, stores it in the credentials file, proves it works
 (who am I, assume the role), and only then deactivates the old key. If anything fails, the
-old key stays active and stored. A running application may still hold the old key in memory:
-restart it, then delete the old key with --delete-old (now or on the next rotation).`,
+old key stays active and stored. A running application may still hold the old key in memory,
+so the old key is deactivated, not deleted: restart the application, then run
+rotate-key --delete-old, which deletes only that key. With no replaced key left,
+--delete-old rotates and deletes the old key at once.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			v := newView(o.output, stdio.Out)
@@ -40,7 +42,7 @@ restart it, then delete the old key with --delete-old (now or on the next rotati
 		},
 	}
 	o.register(cmd.Flags())
-	cmd.Flags().BoolVar(&deleteOld, "delete-old", false, "delete the replaced key (and one an earlier rotation deactivated): the application was restarted")
+	cmd.Flags().BoolVar(&deleteOld, "delete-old", false, "the application was restarted: delete the key a rotation replaced (only that), or, if none is left, rotate and delete the old key at once")
 	return cmd
 }
 

@@ -232,11 +232,20 @@ func TestRotateKeyProvesTheNewKeyBeforeRetiringTheOld(t *testing.T) {
 	if code, _, errs := f.run(t, "rotate-key"); code == 0 || !strings.Contains(errs, "--delete-old") {
 		t.Fatalf("second rotation without --delete-old exited %d: %s", code, errs)
 	}
+	// Once the application was restarted, --delete-old deletes only the retired key: the
+	// key the application now holds stays.
+	if code, out, errs := f.run(t, "rotate-key", "--delete-old"); code != 0 || !strings.Contains(out, "unchanged") {
+		t.Fatalf("rotate-key --delete-old exited %d:\n%s\n%s", code, out, errs)
+	}
+	if keys := f.keys(t); len(keys) != 1 || f.storedKey(t) != current || keys[current] != "Active" {
+		t.Fatalf("after --delete-old: stored %s, keys %v; want only %s", f.storedKey(t), keys, current)
+	}
+	// With nothing retired, --delete-old rotates and deletes the old key at once.
 	if code, out, errs := f.run(t, "rotate-key", "--delete-old"); code != 0 {
 		t.Fatalf("rotate-key --delete-old exited %d:\n%s\n%s", code, out, errs)
 	}
-	if keys := f.keys(t); len(keys) != 1 || keys[f.storedKey(t)] != "Active" {
-		t.Fatalf("after --delete-old: %v", keys)
+	if keys := f.keys(t); len(keys) != 1 || f.storedKey(t) == current || keys[f.storedKey(t)] != "Active" {
+		t.Fatalf("after a rotation with --delete-old: stored %s, keys %v", f.storedKey(t), keys)
 	}
 
 	// A new key that cannot assume the role is undone: the old key stays active and stored.
@@ -355,5 +364,45 @@ func TestDestroyNamesWhatBlocksADelete(t *testing.T) {
 	}
 	if _, err := f.env.IAM().GetUser(ctx, &iam.GetUserInput{UserName: &other}); err != nil {
 		t.Fatal("destroy removed the user that blocked it")
+	}
+}
+
+func TestProfilesSomeoneElseWroteAreLeftAloneWithoutAdopt(t *testing.T) {
+	f := newFixture(t)
+	if err := os.MkdirAll(f.home+"/.aws", 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// An administrator's own profiles that happen to have the default names.
+	handMade := "[profile application-role]\nrole_arn = arn:aws:iam::000000000000:role/production\nsource_profile = default\n"
+	if err := os.WriteFile(f.configFile(), []byte(handMade), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	handKey := "[application-user]\naws_access_key_id = AKIAHANDMADE00000000\naws_secret_access_key = hand-made-secret-that-is-not-real-000000\n"
+	if err := os.WriteFile(f.credentialsFile(), []byte(handKey), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := f.run(t, append([]string{"apply", "--yes"}, f.firstRunFlags()...)...)
+	if code != 1 || !strings.Contains(out, "not written by iamwizard") || !strings.Contains(errs, "nothing was changed") {
+		t.Fatalf("apply over someone's profiles exited %d\n%s\n%s", code, out, errs)
+	}
+	if len(f.proxy.IAMWrites()) != 0 {
+		t.Fatalf("IAM writes while refusing: %v", f.proxy.IAMWrites())
+	}
+	for path, want := range map[string]string{f.configFile(): handMade, f.credentialsFile(): handKey} {
+		if got, _ := os.ReadFile(path); string(got) != want {
+			t.Fatalf("%s changed while refusing:\n%s", path, got)
+		}
+	}
+	// --adopt takes them over, keeping a backup of each file first.
+	out = f.apply(t, "--adopt")
+	if !strings.Contains(out, "All checks passed") || !strings.Contains(out, "iamwizard-backup-") {
+		t.Fatalf("apply --adopt:\n%s", out)
+	}
+	// Invalid choices are usage errors.
+	if code, _, _ := f.run(t, "plan", "--bucket", "Not_A_Bucket"); code != 64 {
+		t.Fatalf("an invalid bucket name exited %d, want 64", code)
+	}
+	if code, _, errs := f.run(t, "plan", "--credentials-file", f.home); code != 64 || !strings.Contains(errs, "not a regular file") {
+		t.Fatalf("a directory as credentials file exited %d: %s", code, errs)
 	}
 }

@@ -151,12 +151,16 @@ func (v *textView) documents(d policydoc.Documents) {
 func (v *textView) note(s string) { v.printf("%s\n", s) }
 
 func (v *textView) rotated(r rotate.Result) {
+	if !r.Rotated {
+		v.printf("\nDeleted the replaced key %s; the application's key %s is unchanged.\n", strings.Join(r.Deleted, ", "), r.NewKeyID)
+		return
+	}
 	v.printf("\nThe application's key is now %s (stored; secret not shown).\n", r.NewKeyID)
 	if r.OldKeyStatus == "deleted" {
 		v.printf("The old key %s is deleted.\n", r.OldKeyID)
 		return
 	}
-	v.printf("The old key %s is deactivated, not deleted: restart the application so it loads the new key,\nthen run `iamwizard rotate-key --delete-old` (or it is offered on the next rotation).\n", r.OldKeyID)
+	v.printf("The old key %s is deactivated, not deleted: restart the application so it loads the new key,\nthen delete the old one with `iamwizard rotate-key --delete-old` (that deletes only it).\n", r.OldKeyID)
 }
 
 func (v *textView) inventory(items []teardown.Item) {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/gofrs/flock"
 
 	"github.com/iamwizard/iamwizard/internal/appfiles"
 	"github.com/iamwizard/iamwizard/internal/apply"
@@ -115,6 +117,9 @@ func Validate(c settings.Choices) error {
 		if p == "" {
 			continue
 		}
+		if info, err := os.Stat(p); err == nil && !info.Mode().IsRegular() {
+			return fmt.Errorf("%s: %s is not a regular file (a directory?): name the file itself", flag, p)
+		}
 		abs, _ := filepath.Abs(p)
 		if other, dup := seen[abs]; dup {
 			return fmt.Errorf("%s and %s name the same file %s: each needs its own", flag, other, p)
@@ -136,6 +141,14 @@ func desiredSetup(c settings.Choices, partition, account string) setup.Setup {
 		MaxSessionDuration: c.MaxSessionDuration,
 	}
 }
+
+// InvalidChoiceError is a choice that breaks IAM's, S3's or the tool's rules, found
+// before any call or write.
+type InvalidChoiceError struct{ Err error }
+
+func (e *InvalidChoiceError) Error() string { return e.Err.Error() }
+
+func (e *InvalidChoiceError) Unwrap() error { return e.Err }
 
 // Engine runs the flow for one configuration.
 type Engine struct {
@@ -173,7 +186,7 @@ type Preflight struct {
 func New(ctx context.Context, cfg Config) (*Engine, error) {
 	cfg.Choices = WithDefaults(cfg.Choices)
 	if err := Validate(cfg.Choices); err != nil {
-		return nil, err
+		return nil, &InvalidChoiceError{Err: err}
 	}
 	if cfg.PropagationTimeout <= 0 {
 		cfg.PropagationTimeout = DefaultPropagationTimeout
@@ -323,6 +336,9 @@ func (e *Engine) Plan(ctx context.Context) (plan.Plan, error) {
 		return plan.Plan{}, err
 	}
 	local.StoredKeyBad = e.testStoredKey(ctx, observed, local.StoredKeyID)
+	if err := e.foreignSections(observed, &local); err != nil {
+		return plan.Plan{}, err
+	}
 	p := plan.Build(e.desired, e.docs, observed, local)
 	p.Warnings = append(append([]string(nil), e.pre.Warnings...), p.Warnings...)
 	return p, nil
@@ -378,10 +394,45 @@ func (e *Engine) Remember() error {
 	return e.cfg.Store.Update(func(s *settings.Settings) { s.Choices = e.cfg.Choices })
 }
 
-// Apply carries out the plan, emitting events to sink.
+// lock serialises the runs that change things on one machine (apply, rotate-key,
+// destroy): a second run waits, then works from what the first left. It returns
+// whether it had to wait.
+func (e *Engine) lock(ctx context.Context, sink event.Sink) (unlock func(), waited bool, err error) {
+	if err := os.MkdirAll(filepath.Dir(e.cfg.Store.Path), 0o700); err != nil {
+		return nil, false, err
+	}
+	l := flock.New(e.cfg.Store.Path + ".run.lock")
+	ok, err := l.TryLock()
+	if err != nil {
+		return nil, false, fmt.Errorf("locking %s: %w", l.Path(), err)
+	}
+	if !ok {
+		if sink != nil {
+			sink(event.Event{Step: "lock", Kind: event.Wait, Message: "another iamwizard run on this machine is changing the setup: waiting for it to finish"})
+		}
+		if _, err := l.TryLockContext(ctx, 200*time.Millisecond); err != nil {
+			return nil, true, fmt.Errorf("waiting for the other iamwizard run: %w", err)
+		}
+		waited = true
+	}
+	return func() { _ = l.Unlock() }, waited, nil
+}
+
+// Apply carries out the plan, emitting events to sink. When another run on this
+// machine held the lock, the plan is made again from what that run left.
 func (e *Engine) Apply(ctx context.Context, p plan.Plan, sink event.Sink) (apply.Result, error) {
 	if _, err := e.Preflight(ctx); err != nil {
 		return apply.Result{}, err
+	}
+	unlock, waited, err := e.lock(ctx, sink)
+	if err != nil {
+		return apply.Result{}, err
+	}
+	defer unlock()
+	if waited {
+		if p, err = e.Plan(ctx); err != nil {
+			return apply.Result{}, err
+		}
 	}
 	if err := e.Remember(); err != nil {
 		return apply.Result{}, err
@@ -392,6 +443,11 @@ func (e *Engine) Apply(ctx context.Context, p plan.Plan, sink event.Sink) (apply
 	}, p, e.docs)
 	if len(res.Changed) > 0 {
 		e.changed = true
+	}
+	if err == nil {
+		if rerr := e.recordSections(); rerr != nil {
+			return res, rerr
+		}
 	}
 	return res, err
 }
@@ -475,6 +531,11 @@ func (e *Engine) RotateKey(ctx context.Context, sink event.Sink, deleteOld bool)
 	if err != nil {
 		return rotate.Result{}, err
 	}
+	unlock, _, err := e.lock(ctx, sink)
+	if err != nil {
+		return rotate.Result{}, err
+	}
+	defer unlock()
 	if user := p.Step(plan.StepUser); user.State != plan.InSync {
 		return rotate.Result{}, awsx.Fix(fmt.Sprintf("%s: %s", user.Title, user.Reason), "run `iamwizard apply` first")
 	}
@@ -509,6 +570,82 @@ func (e *Engine) DestroyInventory(ctx context.Context) ([]teardown.Item, plan.Ob
 
 // Destroy removes what the inventory marks for removal, the test objects and the profiles.
 func (e *Engine) Destroy(ctx context.Context, items []teardown.Item, observed plan.Observed, sink event.Sink) ([]string, error) {
+	unlock, _, err := e.lock(ctx, sink)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	st, err := e.cfg.Store.Load()
+	if err != nil {
+		return nil, err
+	}
 	return teardown.Run(ctx, teardown.Deps{IAM: e.admin.IAM, S3: e.admin.S3, Store: e.cfg.Store, Files: e.files,
-		Setup: e.desired, Observed: observed, Sink: sink}, items)
+		Setup: e.desired, Observed: observed, Sink: sink, Owns: st.OwnsSection}, items)
+}
+
+// foreignSections finds sections of the application's files that have the names
+// iamwizard would write but were written by someone else: they are left alone unless
+// the administrator says --adopt, as for IAM entities.
+func (e *Engine) foreignSections(o plan.Observed, l *plan.Local) error {
+	st, err := e.cfg.Store.Load()
+	if err != nil {
+		return err
+	}
+	f := e.files
+	credentials, err := creds.Read(f.CredentialsFile)
+	if err != nil {
+		return err
+	}
+	if sec, ok := credentials[f.AppProfile]; ok && !st.OwnsSection(f.CredentialsFile, f.AppProfile) {
+		userKey := false
+		for _, k := range o.Keys {
+			userKey = userKey || k.ID == sec["aws_access_key_id"]
+		}
+		if !userKey {
+			l.ForeignCredentials = fmt.Sprintf("[%s] in %s", f.AppProfile, f.CredentialsFile)
+		}
+	}
+	check := func(path string, sections []creds.Section) error {
+		existing, err := creds.Read(path)
+		if err != nil {
+			return err
+		}
+		differing, err := creds.Pending(path, sections)
+		if err != nil {
+			return err
+		}
+		for _, name := range differing {
+			if _, exists := existing[name]; exists && !st.OwnsSection(path, name) {
+				l.ForeignProfiles = append(l.ForeignProfiles, fmt.Sprintf("[%s] in %s", name, path))
+			}
+		}
+		return nil
+	}
+	if err := check(f.ConfigFile, f.ConfigSections(e.desired)); err != nil {
+		return err
+	}
+	if f.AppConfig != "" {
+		return check(f.AppConfig, f.AppConfigSections(e.desired))
+	}
+	return nil
+}
+
+// recordSections notes every section iamwizard has just written or found as it would
+// write them, so later runs know them as its own.
+func (e *Engine) recordSections() error {
+	f := e.files
+	return e.cfg.Store.Update(func(s *settings.Settings) {
+		now := e.cfg.Clock.Now()
+		if id, err := f.StoredKeyID(); err == nil && id != "" {
+			s.MarkSection(f.CredentialsFile, f.AppProfile, now)
+		}
+		for _, sec := range f.ConfigSections(e.desired) {
+			s.MarkSection(f.ConfigFile, sec.Name, now)
+		}
+		if f.AppConfig != "" {
+			for _, sec := range f.AppConfigSections(e.desired) {
+				s.MarkSection(f.AppConfig, sec.Name, now)
+			}
+		}
+	})
 }

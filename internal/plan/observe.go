@@ -96,9 +96,7 @@ func observeUser(ctx context.Context, client awsx.IAM, s setup.Setup, o *Observe
 	}
 	if len(out.User.Tags) == 0 {
 		// Not every endpoint returns tags with GetUser; ask for them directly.
-		if tags, err := client.ListUserTags(ctx, &iam.ListUserTagsInput{UserName: &s.UserName}); err == nil {
-			o.User.Tagged = HasManagedTag(tags.Tags)
-		}
+		o.User.Tagged = listedUserTag(ctx, client, s.UserName)
 	}
 	var mu sync.Mutex
 	g, ctx := errgroup.WithContext(ctx)
@@ -292,4 +290,22 @@ func SameEntity(returned, partition, account, kind, name string) bool {
 	// The name is the last path segment; IAM names are unique ignoring case.
 	parts := strings.Split(resource, "/")
 	return strings.EqualFold(parts[len(parts)-1], name)
+}
+
+func listedUserTag(ctx context.Context, client awsx.IAM, user string) bool {
+	tags, err := client.ListUserTags(ctx, &iam.ListUserTagsInput{UserName: &user})
+	return err == nil && HasManagedTag(tags.Tags)
+}
+
+// UserTagged reports whether the user carries the managed-by tag, asking ListUserTags
+// when GetUser returns no tags (not every endpoint includes them).
+func UserTagged(ctx context.Context, client awsx.IAM, user string) (bool, error) {
+	out, err := client.GetUser(ctx, &iam.GetUserInput{UserName: &user})
+	if err != nil {
+		return false, awsx.Explain("iam:GetUser", err)
+	}
+	if HasManagedTag(out.User.Tags) {
+		return true, nil
+	}
+	return listedUserTag(ctx, client, user), nil
 }

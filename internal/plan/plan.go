@@ -135,8 +135,14 @@ type Local struct {
 	Retired      []string                     // keys rotate-key replaced and deactivated, awaiting deletion
 	StoredKeyBad string                       // why the stored key's secret does not work ("" when it works or was not tested)
 	TooOpen      []string                     // application files others can read, "PATH (MODE)"
-	Now          time.Time                    // for the key's age
-	MaxKeyAge    time.Duration                // older keys get a warning (0: no check)
+	// ForeignCredentials is set when the credentials file already has a section of the
+	// app profile's name that iamwizard did not write (and whose key is not the user's).
+	ForeignCredentials string
+	// ForeignProfiles are sections of the config file or the app config, "[NAME] in PATH",
+	// that exist, differ, and were not written by iamwizard.
+	ForeignProfiles []string
+	Now             time.Time     // for the key's age
+	MaxKeyAge       time.Duration // older keys get a warning (0: no check)
 }
 
 // MaxKeys is IAM's limit of access keys per user, inactive ones included.
@@ -220,6 +226,16 @@ func Build(s setup.Setup, docs policydoc.Documents, o Observed, l Local) Plan {
 	if len(why) > 0 {
 		profiles.State = Update
 		profiles.Reason = strings.Join(why, "; ")
+	}
+	if len(l.ForeignProfiles) > 0 {
+		if l.Adopt {
+			profiles.State, profiles.Adopt = Update, true
+			profiles.Reason = joinReasons(profiles.Reason, "taking over "+strings.Join(l.ForeignProfiles, ", ")+" (--adopt; the file is backed up first)")
+		} else {
+			profiles.State = NotManaged
+			profiles.Reason = "exists, not written by iamwizard: " + strings.Join(l.ForeignProfiles, ", ")
+			profiles.Fix = "choose other names with --app-profile / --role-profile (or another --config-file / --app-config), or take them over with --adopt"
+		}
 	}
 	p.Steps = append(p.Steps, profiles)
 	if l.AppConfig != "" {
@@ -395,6 +411,12 @@ func keyStep(s setup.Setup, o Observed, l Local, userOurs bool) Step {
 		st.State, st.Reason = Blocked, "waits for the user, which is not managed by iamwizard"
 		return st
 	}
+	if l.ForeignCredentials != "" && !l.Adopt {
+		st.State = NotManaged
+		st.Reason = "exists, not written by iamwizard: " + l.ForeignCredentials
+		st.Fix = "choose another profile name with --app-profile (or another --credentials-file), or take it over with --adopt (the file is backed up first)"
+		return st
+	}
 	create := []string{"iam:CreateAccessKey"}
 	if !o.User.Exists {
 		st.State, st.Reason, st.Operations = Create, "the user is new", create
@@ -482,7 +504,7 @@ func unknownKeysStep(s setup.Setup, o Observed, l Local, userOurs bool) Step {
 		}
 	}
 	if len(retired) > 0 {
-		st.Warning = fmt.Sprintf("the replaced key %s is deactivated and awaits deletion: once the application was restarted, run `iamwizard rotate-key --delete-old`", strings.Join(retired, ", "))
+		st.Warning = fmt.Sprintf("the replaced key %s is deactivated and awaits deletion: once the application runs with the current key, run `iamwizard rotate-key --delete-old`", strings.Join(retired, ", "))
 	}
 	if len(unknown) == 0 {
 		return st

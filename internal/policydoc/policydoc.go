@@ -28,9 +28,9 @@ const (
 
 // Documents are the three documents a setup needs.
 type Documents struct {
-	UserPolicy string // lets the user assume the role, and nothing else
-	RolePolicy string // lets the role put objects under the prefix, and nothing else
-	Trust      string // lets only the user assume the role
+	UserPolicy string `json:"user_policy"` // lets the user assume the role, and nothing else
+	RolePolicy string `json:"role_policy"` // lets the role put objects under the prefix, and nothing else
+	Trust      string `json:"trust"`       // lets only the user assume the role
 }
 
 var templates = template.Must(template.New("").Funcs(template.FuncMap{

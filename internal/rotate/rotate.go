@@ -36,8 +36,9 @@ type Deps struct {
 	// Prove checks that the stored key works as the application (who am I, assume the
 	// role), waiting for IAM to propagate the new key; the engine passes verify's checks.
 	Prove func(ctx context.Context) error
-	// DeleteOld deletes the replaced key at once, and first any key an earlier rotation
-	// left deactivated: the administrator confirms the application was restarted.
+	// DeleteOld: the administrator confirms the application was restarted. With a key an
+	// earlier rotation retired, only that key is deleted; otherwise the key this
+	// rotation replaces is deleted at once instead of deactivated.
 	DeleteOld bool
 }
 
@@ -47,6 +48,7 @@ type Result struct {
 	OldKeyID     string   `json:"old_access_key_id"`
 	OldKeyStatus string   `json:"old_key_status"` // "Inactive" or "deleted"
 	Deleted      []string `json:"deleted,omitempty"`
+	Rotated      bool     `json:"rotated"` // false when --delete-old only removed a retired key
 }
 
 // Run rotates the key.
@@ -86,12 +88,14 @@ func Run(ctx context.Context, d Deps) (Result, error) {
 	}
 	res.OldKeyID = old.ID
 
-	// Make room: IAM allows 2 keys. Only a key an earlier rotation retired may be
-	// deleted, and only once the administrator confirms the application was restarted.
+	// A key an earlier rotation retired is deleted only once the administrator confirms
+	// the application was restarted (--delete-old); then that is all this run does, so
+	// the key the restarted application now holds stays.
 	retired := st.Retired(account, user)
 	isRetired := func(id string) bool {
 		return slices.ContainsFunc(retired, func(r settings.RetiredKey) bool { return r.KeyID == id })
 	}
+	var leftovers []plan.Key
 	for _, k := range keys {
 		if k.ID == old.ID {
 			continue
@@ -102,20 +106,27 @@ func Run(ctx context.Context, d Deps) (Result, error) {
 				Fix:     fmt.Sprintf("if nothing uses it, delete it with `iamwizard apply --delete-key %s`, then rotate", k.ID),
 			}
 		}
+		leftovers = append(leftovers, k)
+	}
+	if len(leftovers) > 0 {
 		if !d.DeleteOld {
 			return res, &awsx.FixError{
-				Summary: fmt.Sprintf("the key %s replaced by the last rotation is still there (deactivated)", k.ID),
-				Fix:     "once the application was restarted with the current key, run `iamwizard rotate-key --delete-old`",
+				Summary: fmt.Sprintf("the replaced key %s is still there (%s): the user has no room for another key", leftovers[0].ID, leftovers[0].Status),
+				Fix:     "once the application runs with the current key, delete it with `iamwizard rotate-key --delete-old`, then rotate again",
 			}
 		}
-		emit(event.Call, "iam:DeleteAccessKey", "deleting "+k.ID+", retired by an earlier rotation")
-		if _, err := d.IAM.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: &user, AccessKeyId: aws.String(k.ID)}); err != nil && !awsx.IsNotFound(err) {
-			return res, awsx.Explain("iam:DeleteAccessKey", err)
+		for _, k := range leftovers {
+			emit(event.Call, "iam:DeleteAccessKey", "deleting the replaced key "+k.ID+" (--delete-old)")
+			if _, err := d.IAM.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: &user, AccessKeyId: aws.String(k.ID)}); err != nil && !awsx.IsNotFound(err) {
+				return res, awsx.Explain("iam:DeleteAccessKey", err)
+			}
+			res.Deleted = append(res.Deleted, k.ID)
+			if err := d.Store.Update(func(s *settings.Settings) { s.RetiredKeys = dropRetired(s.RetiredKeys, k.ID) }); err != nil {
+				return res, err
+			}
 		}
-		res.Deleted = append(res.Deleted, k.ID)
-		if err := d.Store.Update(func(s *settings.Settings) { s.RetiredKeys = dropRetired(s.RetiredKeys, k.ID) }); err != nil {
-			return res, err
-		}
+		res.NewKeyID, res.OldKeyID = old.ID, "" // the stored key stays
+		return res, nil
 	}
 
 	// Keep the current section to put back if the new key does not work.
@@ -164,7 +175,7 @@ func Run(ctx context.Context, d Deps) (Result, error) {
 	if err := d.Prove(ctx); err != nil {
 		return res, undo(err)
 	}
-	res.NewKeyID = newID
+	res.NewKeyID, res.Rotated = newID, true
 
 	emit(event.Call, "iam:UpdateAccessKey", "deactivating the old key "+old.ID)
 	if _, err := d.IAM.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: &user, AccessKeyId: &old.ID, Status: types.StatusTypeInactive}); err != nil {

@@ -172,3 +172,34 @@ func (st Store) Update(change func(*Settings)) error {
 	}
 	return nil
 }
+
+// sectionName is how a section of a shared file is recorded among the managed entities.
+func sectionName(path, section string) string { return path + " [" + section + "]" }
+
+// OwnsSection reports whether iamwizard wrote this section of this file.
+func (s *Settings) OwnsSection(path, section string) bool {
+	for _, m := range s.Managed {
+		if m.Kind == "profile" && m.Name == sectionName(path, section) {
+			return true
+		}
+	}
+	return false
+}
+
+// MarkSection records that iamwizard wrote this section of this file (idempotent).
+func (s *Settings) MarkSection(path, section string, now time.Time) {
+	if !s.OwnsSection(path, section) {
+		s.Managed = append(s.Managed, Managed{Kind: "profile", Name: sectionName(path, section), Since: now})
+	}
+}
+
+// ForgetSection removes the record of a section (after it was removed).
+func (s *Settings) ForgetSection(path, section string) {
+	kept := s.Managed[:0]
+	for _, m := range s.Managed {
+		if m.Kind != "profile" || m.Name != sectionName(path, section) {
+			kept = append(kept, m)
+		}
+	}
+	s.Managed = kept
+}

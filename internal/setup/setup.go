@@ -26,15 +26,15 @@ const (
 
 // Setup is the desired state: what should exist once apply has run.
 type Setup struct {
-	Partition          string // "aws", "aws-cn", "aws-us-gov", ... learned from the admin's identity
-	Account            string // 12-digit account id learned from GetCallerIdentity
-	Bucket             string
-	KeyPrefix          string // "" for the whole bucket, else a folder ending in "/"
-	UserName           string
-	RoleName           string
-	UserPolicyName     string
-	RolePolicyName     string
-	MaxSessionDuration int32
+	Partition          string `json:"partition"` // "aws", "aws-cn", "aws-us-gov", ... learned from the admin's identity
+	Account            string `json:"account"`   // 12-digit account id learned from GetCallerIdentity
+	Bucket             string `json:"bucket"`
+	KeyPrefix          string `json:"key_prefix"` // "" for the whole bucket, else a folder ending in "/"
+	UserName           string `json:"user"`
+	RoleName           string `json:"role"`
+	UserPolicyName     string `json:"user_policy"`
+	RolePolicyName     string `json:"role_policy"`
+	MaxSessionDuration int32  `json:"max_session_duration"`
 }
 
 // Validate checks every name and value; the first problem found is returned with the rule it breaks.

@@ -35,6 +35,8 @@ type Deps struct {
 	Setup    setup.Setup
 	Observed plan.Observed
 	Sink     event.Sink
+	// Owns reports whether iamwizard wrote a section of a shared file.
+	Owns func(path, section string) bool
 }
 
 // Item is one thing to remove (or to leave alone, with the reason).
@@ -67,8 +69,9 @@ func Inventory(d Deps, isManaged func(kind, name string) bool) []Item {
 
 type run struct {
 	Deps
-	removed []string
-	errs    []error
+	removed         []string
+	removedSections [][2]string // path, section
+	errs            []error
 }
 
 func (r *run) emit(kind event.Kind, op, msg string) {
@@ -133,6 +136,9 @@ func Run(ctx context.Context, d Deps, items []Item) ([]string, error) {
 				}
 			}
 			st.KeyIntents = nil
+			for _, sec := range r.removedSections {
+				st.ForgetSection(sec[0], sec[1])
+			}
 			var kept []settings.RetiredKey
 			for _, k := range st.RetiredKeys {
 				if k.User != s.UserName || k.Account != s.Account {
@@ -263,12 +269,13 @@ func (r *run) testObjects(ctx context.Context) {
 	}
 }
 
-// files removes the tool's profiles. The credentials profile goes only when the user
-// went (its key is useless then); the config profiles only when they still point at
-// this setup's role, so a profile someone reused for something else stays.
+// files removes the tool's profiles: only sections iamwizard recorded as written by it,
+// or (for setups made before it recorded them) that still point at this setup's role.
+// The credentials profile goes only with the user, whose key it holds.
 func (r *run) files(userRemoved bool) {
 	f, s := r.Files, r.Setup
-	if userRemoved {
+	owned := func(path, section string) bool { return r.Owns != nil && r.Owns(path, section) }
+	if userRemoved && owned(f.CredentialsFile, f.AppProfile) {
 		r.removeSections(f.CredentialsFile, []string{f.AppProfile})
 	}
 	cfg, err := creds.Read(f.ConfigFile)
@@ -276,13 +283,20 @@ func (r *run) files(userRemoved bool) {
 		r.errs = append(r.errs, err)
 		return
 	}
-	roleARN := cfg["profile "+f.RoleProfile]["role_arn"]
-	if roleARN != "" && plan.SameEntity(roleARN, s.Partition, s.Account, "role", s.RoleName) {
-		r.removeSections(f.ConfigFile, []string{"profile " + f.AppProfile, "profile " + f.RoleProfile, "services " + f.ServicesName()})
+	pointsHere := plan.SameEntity(cfg["profile "+f.RoleProfile]["role_arn"], s.Partition, s.Account, "role", s.RoleName)
+	var names []string
+	for _, name := range []string{"profile " + f.AppProfile, "profile " + f.RoleProfile, "services " + f.ServicesName()} {
+		if _, exists := cfg[name]; exists && (owned(f.ConfigFile, name) || pointsHere) {
+			names = append(names, name)
+		}
+	}
+	if len(names) > 0 {
+		r.removeSections(f.ConfigFile, names)
 	}
 	if f.AppConfig != "" {
 		app, err := creds.Read(f.AppConfig)
-		if err == nil && plan.SameEntity(app["AWS"]["RoleArn"], s.Partition, s.Account, "role", s.RoleName) {
+		if _, exists := app["AWS"]; err == nil && exists &&
+			(owned(f.AppConfig, "AWS") || plan.SameEntity(app["AWS"]["RoleArn"], s.Partition, s.Account, "role", s.RoleName)) {
 			r.removeSections(f.AppConfig, []string{"AWS"})
 		}
 	}
@@ -293,6 +307,9 @@ func (r *run) removeSections(path string, names []string) {
 	if err != nil {
 		r.errs = append(r.errs, fmt.Errorf("removing profiles from %s: %w", path, err))
 		return
+	}
+	for _, n := range names {
+		r.removedSections = append(r.removedSections, [2]string{path, n})
 	}
 	if res.Changed {
 		r.emit(event.Call, "", fmt.Sprintf("removed [%s] from %s; everything else in it is kept", strings.Join(names, "], ["), path))

@@ -140,8 +140,14 @@ func Run(ctx context.Context, d Deps) Report {
 		return c.report
 	}
 	if d.NoWrite {
-		for _, id := range []string{CheckUpload, CheckReadBack, CheckRoleCannotRead, CheckUserCannotWrite, CheckCleanup} {
-			c.record(Check{ID: id, Skipped: true, Message: "skipped: --no-write"})
+		for _, s := range []struct{ id, what string }{
+			{CheckUpload, "the test upload through the role"},
+			{CheckReadBack, "reading the test object back"},
+			{CheckRoleCannotRead, "the role's denied read"},
+			{CheckUserCannotWrite, "the user's denied write"},
+			{CheckCleanup, "removing the test object"},
+		} {
+			c.record(Check{ID: s.id, Skipped: true, Message: "skipped (--no-write): " + s.what})
 		}
 		return c.report
 	}
