@@ -16,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/iamwizard/iamwizard/internal/appfiles"
 	"github.com/iamwizard/iamwizard/internal/awsx"
@@ -77,38 +76,67 @@ func Run(ctx context.Context, d Deps, p plan.Plan, docs policydoc.Documents) (Re
 	}
 	r := &run{Deps: d, p: p, s: p.Setup, docs: docs, stop: ctx}
 	callCtx := context.WithoutCancel(ctx)
-	stages := [][]string{
-		{plan.StepUser, plan.StepUserPolicy, plan.StepRolePolicy},
-		{plan.StepUserAttachment, plan.StepRole, plan.StepAccessKey},
-		{plan.StepRoleAttachment, plan.StepProfiles, plan.StepAppConfig, plan.StepExtraPermissions, plan.StepUnknownKeys},
+	// Each step starts as soon as the steps it needs are done, so independent calls
+	// (the user and both policies; the role and the access key) overlap.
+	done := map[string]chan struct{}{}
+	for _, st := range p.Steps {
+		done[st.ID] = make(chan struct{})
 	}
-	for _, stage := range stages {
-		g, gctx := errgroup.WithContext(callCtx)
-		var errs []error
-		var emu sync.Mutex
-		for _, id := range stage {
-			step := p.Step(id)
-			if step.ID == "" {
-				continue
-			}
-			g.Go(func() error {
-				if err := r.step(gctx, step); err != nil {
+	var (
+		emu    sync.Mutex
+		errs   []error
+		failed = map[string]bool{}
+		wg     sync.WaitGroup
+	)
+	for _, st := range p.Steps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer close(done[st.ID])
+			var blockedBy string
+			for _, dep := range stepNeeds[st.ID] {
+				if ch, ok := done[dep]; ok {
+					<-ch
 					emu.Lock()
-					errs = append(errs, err)
+					if failed[dep] {
+						blockedBy = dep
+					}
 					emu.Unlock()
 				}
-				return nil // let the other steps of the stage finish cleanly
-			})
-		}
-		_ = g.Wait()
-		if err := ctx.Err(); err != nil {
-			return r.res, fmt.Errorf("interrupted: %w (re-running continues where it stopped)", err)
-		}
-		if len(errs) > 0 {
-			return r.res, errors.Join(errs...)
-		}
+			}
+			if blockedBy != "" {
+				emu.Lock()
+				failed[st.ID] = true
+				emu.Unlock()
+				r.emit(event.Event{Step: st.ID, Kind: event.Skip, Message: st.Title + ": not done, because " + blockedBy + " failed"})
+				return
+			}
+			if err := r.step(callCtx, st); err != nil {
+				emu.Lock()
+				failed[st.ID] = true
+				errs = append(errs, err)
+				emu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		return r.res, errors.Join(errs...)
+	}
+	if err := ctx.Err(); err != nil {
+		return r.res, fmt.Errorf("interrupted: %w (re-running continues where it stopped)", err)
 	}
 	return r.res, nil
+}
+
+// stepNeeds says which steps must be done before a step can start.
+var stepNeeds = map[string][]string{
+	plan.StepUserAttachment:   {plan.StepUser, plan.StepUserPolicy},
+	plan.StepRole:             {plan.StepUser}, // the trust policy names the user
+	plan.StepAccessKey:        {plan.StepUser},
+	plan.StepRoleAttachment:   {plan.StepRole, plan.StepRolePolicy},
+	plan.StepExtraPermissions: {plan.StepUser, plan.StepRole},
+	plan.StepUnknownKeys:      {plan.StepAccessKey},
 }
 
 func (r *run) emit(e event.Event) { r.Sink(e) }

@@ -212,7 +212,7 @@ func verifyCmd(stdio IO) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				p, err := e.Plan(cmd.Context())
+				p, err := e.Compare(cmd.Context())
 				if err != nil {
 					return err
 				}

@@ -219,7 +219,16 @@ func (e *Engine) Preflight(ctx context.Context) (*Preflight, error) {
 	if e.pre != nil {
 		return e.pre, e.preErr
 	}
+	// Who the admin is and where the bucket is are independent: ask both at once.
+	var region string
+	var regionErr error
+	regionDone := make(chan struct{})
+	go func() {
+		defer close(regionDone)
+		region, regionErr = e.bucketRegion(ctx)
+	}()
 	id, err := e.admin.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	<-regionDone
 	if err != nil {
 		return nil, explainPreflight(err, e.awsCfg)
 	}
@@ -240,13 +249,12 @@ func (e *Engine) Preflight(ctx context.Context) (*Preflight, error) {
 			}
 		}
 	}
-	region, err := e.bucketRegion(ctx)
 	var gone *BucketMissingError
-	if errors.As(err, &gone) {
+	if errors.As(regionErr, &gone) {
 		// Destroy still needs the rest of the preflight; everything else stops here.
-		region, e.preErr = e.awsCfg.Region, err
-	} else if err != nil {
-		return nil, err
+		region, e.preErr = e.awsCfg.Region, regionErr
+	} else if regionErr != nil {
+		return nil, regionErr
 	}
 	p.Region = region
 	e.pre = p
@@ -323,7 +331,13 @@ func (e *Engine) Files() appfiles.Files { return e.files }
 
 // Plan observes AWS and the local files and compares them with the desired setup.
 // It makes no write call.
-func (e *Engine) Plan(ctx context.Context) (plan.Plan, error) {
+func (e *Engine) Plan(ctx context.Context) (plan.Plan, error) { return e.plan(ctx, true) }
+
+// Compare is Plan without asking STS whether the stored key's secret works: verify's
+// who-am-I check asks that itself, as the application would, so verify uses Compare.
+func (e *Engine) Compare(ctx context.Context) (plan.Plan, error) { return e.plan(ctx, false) }
+
+func (e *Engine) plan(ctx context.Context, testKey bool) (plan.Plan, error) {
 	if _, err := e.Preflight(ctx); err != nil {
 		return plan.Plan{}, err
 	}
@@ -335,7 +349,9 @@ func (e *Engine) Plan(ctx context.Context) (plan.Plan, error) {
 	if err != nil {
 		return plan.Plan{}, err
 	}
-	local.StoredKeyBad = e.testStoredKey(ctx, observed, local.StoredKeyID)
+	if testKey {
+		local.StoredKeyBad = e.testStoredKey(ctx, observed, local.StoredKeyID)
+	}
 	if err := e.foreignSections(observed, &local); err != nil {
 		return plan.Plan{}, err
 	}

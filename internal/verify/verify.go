@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -347,44 +348,16 @@ func (c *checker) objects(ctx context.Context, userCfg, roleCfg aws.Config) {
 	c.record(Check{ID: CheckUpload, OK: true, Message: fmt.Sprintf("the role put s3://%s/%s", c.Setup.Bucket, key)})
 	version := put.VersionId
 
-	got, err := c.AdminS3.GetObject(ctx, &s3.GetObjectInput{Bucket: &c.Setup.Bucket, Key: &key, VersionId: version})
-	if err != nil {
-		c.record(Check{ID: CheckReadBack, Message: "the admin could not read the test object back: " + firstLine(err)})
-	} else {
-		data, rerr := io.ReadAll(got.Body)
-		_ = got.Body.Close()
-		if rerr != nil || !bytes.Equal(data, body) {
-			c.record(Check{ID: CheckReadBack, Message: "the test object read back differs from what was uploaded"})
-		} else {
-			c.record(Check{ID: CheckReadBack, OK: true, Message: "the admin read the test object back intact"})
-		}
-	}
-
-	_, err = roleS3.GetObject(ctx, &s3.GetObjectInput{Bucket: &c.Setup.Bucket, Key: &key})
-	switch {
-	case err == nil:
-		c.record(Check{ID: CheckRoleCannotRead, Message: "the role can READ objects: it has more than s3:PutObject",
-			Fix: "run `iamwizard plan` to find the extra permission (another policy on the role, or a bucket policy)"})
-	case awsx.IsAccessDenied(err):
-		c.record(Check{ID: CheckRoleCannotRead, OK: true, Message: "the role is denied s3:GetObject, as it should be"})
-	default:
-		c.record(Check{ID: CheckRoleCannotRead, Message: "reading as the role failed for another reason than a denial: " + firstLine(err)})
-	}
-
-	userKey := key + ".user-attempt"
-	_, err = userS3.PutObject(ctx, &s3.PutObjectInput{Bucket: &c.Setup.Bucket, Key: &userKey, Body: bytes.NewReader(body)})
-	switch {
-	case err == nil:
-		c.record(Check{ID: CheckUserCannotWrite, Message: "the user's own key can PUT objects: it should only be able to assume the role",
-			Fix: "run `iamwizard plan` to find the extra permission on the user"})
-		if err := c.remove(ctx, userKey, nil); err != nil {
-			c.record(Check{ID: CheckCleanup, Message: fmt.Sprintf("could not remove s3://%s/%s written with the user's key: %s", c.Setup.Bucket, userKey, firstLine(err)),
-				Fix: "delete it by hand"})
-		}
-	case awsx.IsAccessDenied(err):
-		c.record(Check{ID: CheckUserCannotWrite, OK: true, Message: "the user's own key is denied s3:PutObject, as it should be"})
-	default:
-		c.record(Check{ID: CheckUserCannotWrite, Message: "writing with the user's key failed for another reason than a denial: " + firstLine(err)})
+	// The read-back and the two denials are independent: run them at once, report in order.
+	var readBack, roleRead, userWrite []Check
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() { defer wg.Done(); readBack = c.readBack(ctx, key, version, body) }()
+	go func() { defer wg.Done(); roleRead = c.roleCannotRead(ctx, roleS3, key) }()
+	go func() { defer wg.Done(); userWrite = c.userCannotWrite(ctx, userS3, key+".user-attempt", body) }()
+	wg.Wait()
+	for _, ch := range append(append(readBack, roleRead...), userWrite...) {
+		c.record(ch)
 	}
 
 	if err := c.remove(ctx, key, version); err != nil {
@@ -393,6 +366,48 @@ func (c *checker) objects(ctx context.Context, userCfg, roleCfg aws.Config) {
 		return
 	}
 	c.record(Check{ID: CheckCleanup, OK: true, Message: "removed the test object (that exact version)"})
+}
+
+func (c *checker) readBack(ctx context.Context, key string, version *string, body []byte) []Check {
+	got, err := c.AdminS3.GetObject(ctx, &s3.GetObjectInput{Bucket: &c.Setup.Bucket, Key: &key, VersionId: version})
+	if err != nil {
+		return []Check{{ID: CheckReadBack, Message: "the admin could not read the test object back: " + firstLine(err)}}
+	}
+	data, rerr := io.ReadAll(got.Body)
+	_ = got.Body.Close()
+	if rerr != nil || !bytes.Equal(data, body) {
+		return []Check{{ID: CheckReadBack, Message: "the test object read back differs from what was uploaded"}}
+	}
+	return []Check{{ID: CheckReadBack, OK: true, Message: "the admin read the test object back intact"}}
+}
+
+func (c *checker) roleCannotRead(ctx context.Context, roleS3 *s3.Client, key string) []Check {
+	_, err := roleS3.GetObject(ctx, &s3.GetObjectInput{Bucket: &c.Setup.Bucket, Key: &key})
+	switch {
+	case err == nil:
+		return []Check{{ID: CheckRoleCannotRead, Message: "the role can READ objects: it has more than s3:PutObject",
+			Fix: "run `iamwizard plan` to find the extra permission (another policy on the role, or a bucket policy)"}}
+	case awsx.IsAccessDenied(err):
+		return []Check{{ID: CheckRoleCannotRead, OK: true, Message: "the role is denied s3:GetObject, as it should be"}}
+	}
+	return []Check{{ID: CheckRoleCannotRead, Message: "reading as the role failed for another reason than a denial: " + firstLine(err)}}
+}
+
+func (c *checker) userCannotWrite(ctx context.Context, userS3 *s3.Client, key string, body []byte) []Check {
+	_, err := userS3.PutObject(ctx, &s3.PutObjectInput{Bucket: &c.Setup.Bucket, Key: &key, Body: bytes.NewReader(body)})
+	switch {
+	case err == nil:
+		checks := []Check{{ID: CheckUserCannotWrite, Message: "the user's own key can PUT objects: it should only be able to assume the role",
+			Fix: "run `iamwizard plan` to find the extra permission on the user"}}
+		if err := c.remove(ctx, key, nil); err != nil {
+			checks = append(checks, Check{ID: CheckCleanup, Message: fmt.Sprintf("could not remove s3://%s/%s written with the user's key: %s", c.Setup.Bucket, key, firstLine(err)),
+				Fix: "delete it by hand"})
+		}
+		return checks
+	case awsx.IsAccessDenied(err):
+		return []Check{{ID: CheckUserCannotWrite, OK: true, Message: "the user's own key is denied s3:PutObject, as it should be"}}
+	}
+	return []Check{{ID: CheckUserCannotWrite, Message: "writing with the user's key failed for another reason than a denial: " + firstLine(err)}}
 }
 
 // remove deletes the exact version uploaded, so a versioned bucket keeps nothing.
