@@ -44,16 +44,17 @@ start() {
   local dir="${1:?usage: emulator.sh start DIR}"
   build
   mkdir -p "$dir/data"
-  # Every port is set so that a second instance (another BASE) never collides.
+  # Every port is set, all within BASE..BASE+7, so instances whose bases are at least
+  # 10 apart never collide.
   AWS_ACCESS_KEY_ID="$EMU_ADMIN_KEY" AWS_SECRET_ACCESS_KEY="$EMU_ADMIN_SECRET" \
     nohup "$WEED_BIN" mini -dir="$dir/data" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
     -master.telemetry=false -webdav=false -admin.ui=false \
     -s3.port.iceberg=0 -s3.port.lance=0 -s3.iam.readOnly=false \
     -s3.port="$S3_PORT" -master.volumeSizeLimitMB=32 \
-    -master.port=$((BASE + 1000)) -master.port.grpc=$((BASE + 11000)) \
-    -filer.port=$((BASE + 1100)) -filer.port.grpc=$((BASE + 11100)) \
-    -volume.port=$((BASE + 1200)) -volume.port.grpc=$((BASE + 11200)) \
-    -s3.port.grpc=$((BASE + 11300)) \
+    -master.port=$((BASE + 1)) -master.port.grpc=$((BASE + 5)) \
+    -filer.port=$((BASE + 2)) -filer.port.grpc=$((BASE + 6)) \
+    -volume.port=$((BASE + 3)) -volume.port.grpc=$((BASE + 7)) \
+    -s3.port.grpc=$((BASE + 4)) \
     >"$dir/weed.log" 2>&1 &
   local pid=$!
   echo "$pid" >"$dir/weed.pid"

@@ -44,11 +44,17 @@ fi
 step "emulator"
 scripts/emulator.sh build
 emu_dir=$(mktemp -d)
-# A port base of its own, so a developer's Quick start emulator on 8333 is left alone.
-export IAMWIZARD_EMU_PORT_BASE="${IAMWIZARD_EMU_PORT_BASE:-18333}"
 cleanup() { scripts/emulator.sh stop "$emu_dir" || true; rm -rf "$emu_dir"; }
 trap cleanup EXIT
-scripts/emulator.sh start "$emu_dir" >/dev/null
+# Ports of its own, so a developer's Quick start emulator on 8333 is left alone; if
+# something else holds them, the next base is tried.
+started=""
+for base in ${IAMWIZARD_EMU_PORT_BASE:-18333 18433 18533 18633}; do
+  export IAMWIZARD_EMU_PORT_BASE="$base"
+  if scripts/emulator.sh start "$emu_dir" >/dev/null; then started=yes; break; fi
+  rm -rf "$emu_dir" && mkdir -p "$emu_dir"
+done
+[ -n "$started" ] || { echo "could not start the emulator on any port base"; exit 1; }
 eval "$(scripts/emulator.sh env | sed 's/^/export /')"
 export IAMWIZARD_TEST_ENDPOINT="$AWS_ENDPOINT_URL"
 export IAMWIZARD_TEST_ADMIN_KEY="$AWS_ACCESS_KEY_ID"

@@ -318,6 +318,10 @@ func (r *run) create(step, kind, name, flag string, create func() error, tagged 
 		}
 		forget()
 		return true, notOurs(kind, name, flag)
+	case awsx.MaybeSent(err):
+		// The answer was lost: the create may well have happened. Keep the record, so
+		// the next run recognises the entity as the tool's own.
+		return false, err
 	default:
 		forget()
 		return false, err

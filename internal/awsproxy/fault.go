@@ -30,6 +30,11 @@ type Fault struct {
 	Respond func(c Call) (status int, contentType string, body []byte, drop bool)
 	// Times limits how many requests the fault answers; 0 means unlimited.
 	Times int
+	// DropResponse, when set, forwards a matching request upstream (so it
+	// takes effect there) and then closes the client's connection without
+	// passing the answer on: the client cannot tell whether the call
+	// happened. Respond is not used. The call is recorded with Status 0.
+	DropResponse bool
 }
 
 // Namespaces of the query-protocol error documents.
@@ -136,6 +141,14 @@ func DropConnection(match func(Call, []byte) bool, times int) Fault {
 		},
 		Times: times,
 	}
+}
+
+// DropResponseFault forwards up to times (0 = unlimited) requests selected by
+// match (nil = all) upstream and then closes the client's connection without
+// the answer, as when a network fails after AWS carried out the call: a
+// CreateAccessKey so dropped has created a key whose secret nobody received.
+func DropResponseFault(match func(Call, []byte) bool, times int) Fault {
+	return Fault{Name: "DropResponse", Match: match, DropResponse: true, Times: times}
 }
 
 // HideAccessKey rejects every request signed with akid for d from the first

@@ -17,13 +17,16 @@
 package awsproxy
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -69,6 +72,8 @@ type Proxy struct {
 	calls      []*Call
 	faults     []*faultEntry
 	dateOffset time.Duration
+	now        func() time.Time
+	hooks      []func(Call, []byte) []byte
 
 	// evalMu serialises fault matching and responding, so stateful Match and
 	// Respond functions (pseudo-random rates, first-seen clocks) need no locks
@@ -221,6 +226,54 @@ func (p *Proxy) SetDateOffset(d time.Duration) {
 	p.mu.Unlock()
 }
 
+// SetClock makes the proxy stamp Call.Time with now instead of the wall clock,
+// so a test that drives its code with a fake clock (and passes the same now
+// to HideNewKeys and friends) can reason about call times in that clock.
+// nil restores the wall clock. The Date header is not affected.
+func (p *Proxy) SetClock(now func() time.Time) {
+	p.mu.Lock()
+	p.now = now
+	p.mu.Unlock()
+}
+
+func (p *Proxy) clock() time.Time {
+	p.mu.Lock()
+	now := p.now
+	p.mu.Unlock()
+	if now == nil {
+		return time.Now()
+	}
+	return now()
+}
+
+// maxHookBody bounds how much of a response body is read for response hooks;
+// IAM and STS answers are a few KiB.
+const maxHookBody = 1 << 20
+
+// OnResponse registers hook to be called with every forwarded IAM or STS
+// (query-protocol) response and its body, for example to record the
+// credentials in AssumeRole and CreateAccessKey answers so a test can search
+// its outputs for them. The body is read into memory and passed on to the
+// client unchanged; S3 responses are never read and never reach a hook. The
+// Call has its final Status. Hooks run one response at a time, in the order
+// registered, and must not modify the body.
+func (p *Proxy) OnResponse(hook func(c Call, body []byte)) {
+	p.RewriteResponse(func(c Call, body []byte) []byte {
+		hook(c, body)
+		return nil
+	})
+}
+
+// RewriteResponse registers rewrite to be called like an OnResponse hook; when it
+// returns a non-nil body, the client gets that body instead (for example to add a
+// field an emulator leaves out, such as an access key's CreateDate). Later hooks
+// see the rewritten body.
+func (p *Proxy) RewriteResponse(rewrite func(c Call, body []byte) []byte) {
+	p.mu.Lock()
+	p.hooks = append(p.hooks, rewrite)
+	p.mu.Unlock()
+}
+
 // AddFault appends f to the faults consulted for every request and returns a
 // function that removes it again.
 func (p *Proxy) AddFault(f Fault) (remove func()) {
@@ -244,7 +297,7 @@ func (p *Proxy) AddFault(f Fault) (remove func()) {
 // ServeHTTP classifies, records and then either answers r with a fault or
 // forwards it upstream.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	c, body, err := classify(r, time.Now())
+	c, body, err := classify(r, p.clock())
 	rec := p.record(c)
 	if err != nil {
 		p.setStatus(rec, http.StatusBadRequest, "")
@@ -253,7 +306,14 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if name, status, contentType, respBody, drop, ok := p.inject(c, body); ok {
-		if drop {
+		if drop == dropAfterForward {
+			// Let the upstream carry out the request, then lose its answer.
+			p.rp.ServeHTTP(discardResponse{h: http.Header{}}, r.WithContext(context.WithValue(r.Context(), recordKey{}, rec)))
+			p.setStatus(rec, 0, name)
+			dropConnection(w)
+			return
+		}
+		if drop == dropBeforeForward {
 			p.setStatus(rec, 0, name)
 			dropConnection(w)
 			return
@@ -300,13 +360,28 @@ func (p *Proxy) setStatus(rec *Call, status int, injected string) {
 	p.mu.Unlock()
 }
 
+type dropMode int
+
+const (
+	noDrop dropMode = iota
+	dropBeforeForward
+	dropAfterForward
+)
+
+// discardResponse is a ResponseWriter that throws the upstream's answer away.
+type discardResponse struct{ h http.Header }
+
+func (d discardResponse) Header() http.Header         { return d.h }
+func (d discardResponse) Write(b []byte) (int, error) { return len(b), nil }
+func (d discardResponse) WriteHeader(int)             {}
+
 // inject consults the faults in order and, for the first that matches,
 // returns its name and response.
-func (p *Proxy) inject(c Call, body []byte) (name string, status int, contentType string, respBody []byte, drop, ok bool) {
+func (p *Proxy) inject(c Call, body []byte) (name string, status int, contentType string, respBody []byte, drop dropMode, ok bool) {
 	p.mu.Lock()
 	if len(p.faults) == 0 {
 		p.mu.Unlock()
-		return "", 0, "", nil, false, false
+		return "", 0, "", nil, noDrop, false
 	}
 	faults := append([]*faultEntry(nil), p.faults...)
 	p.mu.Unlock()
@@ -324,21 +399,64 @@ func (p *Proxy) inject(c Call, body []byte) (name string, status int, contentTyp
 			continue
 		}
 		fe.n++
+		if fe.f.DropResponse {
+			return fe.f.Name, 0, "", nil, dropAfterForward, true
+		}
 		respond := fe.f.Respond
 		if respond == nil {
 			respond = RespondError(http.StatusInternalServerError, "InternalFailure", "awsproxy: fault "+fe.f.Name+" has no Respond")
 		}
-		status, contentType, respBody, drop = respond(c)
+		status, contentType, respBody, dropped := respond(c)
+		drop = noDrop
+		if dropped {
+			drop = dropBeforeForward
+		}
 		return fe.f.Name, status, contentType, respBody, drop, true
 	}
-	return "", 0, "", nil, false, false
+	return "", 0, "", nil, noDrop, false
 }
 
 func (p *Proxy) modifyResponse(resp *http.Response) error {
-	if rec, ok := resp.Request.Context().Value(recordKey{}).(*Call); ok {
+	rec, ok := resp.Request.Context().Value(recordKey{}).(*Call)
+	if ok {
 		p.setStatus(rec, resp.StatusCode, "")
 	}
 	p.applyDate(resp.Header)
+	p.mu.Lock()
+	hooks := slices.Clone(p.hooks)
+	var c Call
+	if ok {
+		c = *rec
+	}
+	p.mu.Unlock()
+	if len(hooks) == 0 || !ok || c.Service == "s3" || resp.Body == nil {
+		return nil
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxHookBody+1))
+	if err != nil {
+		return err
+	}
+	if len(body) > maxHookBody {
+		// Too big to be an IAM/STS answer: pass it on unread by the hooks.
+		resp.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(body), resp.Body), resp.Body}
+		return nil
+	}
+	_ = resp.Body.Close()
+	p.evalMu.Lock()
+	for _, h := range hooks {
+		if nb := h(c, body); nb != nil {
+			body = nb
+		}
+	}
+	p.evalMu.Unlock()
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.ContentLength = int64(len(body))
+	resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
+	resp.Header.Del("Transfer-Encoding")
+	resp.TransferEncoding = nil
 	return nil
 }
 

@@ -98,11 +98,12 @@ type Clients struct {
 }
 
 // NewClients builds IAM, STS and S3 clients; with a custom endpoint S3 uses path-style
-// addressing, because AWS-compatible endpoints rarely serve bucket subdomains.
+// addressing, because AWS-compatible endpoints rarely serve bucket subdomains. The SDK
+// never resends a CreateAccessKey whose answer was lost (see onceIAM).
 func NewClients(cfg aws.Config) Clients {
 	custom := CustomEndpoint(cfg) != ""
 	return Clients{
-		IAM: iam.NewFromConfig(cfg),
+		IAM: onceIAM{iam.NewFromConfig(cfg)},
 		STS: sts.NewFromConfig(cfg),
 		S3: s3.NewFromConfig(cfg, func(o *s3.Options) {
 			o.UsePathStyle = custom

@@ -128,6 +128,9 @@ func Explain(operation string, err error) error {
 	case IsNotImplemented(err):
 		return &FixError{Summary: fmt.Sprintf("this endpoint does not implement %s", operation),
 			Fix: "use AWS itself, or make this change by hand on this endpoint", Err: err}
+	case MaybeSent(err) && !IsUnreachable(err):
+		return &FixError{Summary: fmt.Sprintf("%s: the connection broke before AWS's answer arrived, so it may or may not have been carried out", operation),
+			Fix: "re-run: iamwizard reads what exists and continues (an access key created without its secret being stored is found and deleted)", Err: err}
 	case IsUnreachable(err):
 		return &FixError{Summary: fmt.Sprintf("%s: cannot reach the AWS endpoint", operation),
 			Fix: "check --endpoint-url / AWS_ENDPOINT_URL, the network and any proxy settings", Err: err}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -35,6 +36,10 @@ import (
 	"github.com/iamwizard/iamwizard/internal/teardown"
 	"github.com/iamwizard/iamwizard/internal/verify"
 )
+
+// profileNameChars are the characters of a profile name iamwizard writes: any SDK,
+// the CLI and a shell (AWS_PROFILE=...) take them as they are.
+var profileNameChars = regexp.MustCompile(`^[A-Za-z0-9._+@-]{1,64}$`)
 
 // DefaultPropagationTimeout is how long to wait for IAM to make a change visible.
 const DefaultPropagationTimeout = 60 * time.Second
@@ -98,6 +103,9 @@ func Validate(c settings.Choices) error {
 		}
 		if strings.ContainsAny(name, " \t") {
 			return fmt.Errorf("%s: %q: profile names cannot contain spaces", flag, name)
+		}
+		if !profileNameChars.MatchString(name) {
+			return fmt.Errorf("%s: %q: use letters, digits and . _ - + @ in profile names, at most 64", flag, name)
 		}
 	}
 	if c.AppProfile == c.RoleProfile {

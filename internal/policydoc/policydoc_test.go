@@ -61,7 +61,7 @@ func TestRenderEdgeCaseNamesStayValidJSON(t *testing.T) {
 	for _, c := range []func(*setup.Setup){
 		func(s *setup.Setup) { s.UserName = "a+b=c,d.e@f_g-h" },
 		func(s *setup.Setup) { s.RoleName = strings.Repeat("r", 64) },
-		func(s *setup.Setup) { s.KeyPrefix = "dossier \"quoted\" \\ back/été/<script>/" },
+		func(s *setup.Setup) { s.KeyPrefix = "dossier été/sub dir (1)/a&b=c+d/" },
 		func(s *setup.Setup) { s.KeyPrefix = "" },
 		func(s *setup.Setup) { s.Bucket = "a.b-c" },
 	} {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -108,6 +109,10 @@ func ValidateRoleName(name string) error { return validateIAMName(name, 64) }
 // ValidatePolicyName applies IAM's rules for managed policy names: up to 128 of letters, digits and +=,.@_-.
 func ValidatePolicyName(name string) error { return validateIAMName(name, 128) }
 
+// s3AvoidChars are the characters S3's documentation says to avoid in object keys;
+// quotes, backslashes and braces would also need escaping in a policy.
+const s3AvoidChars = "\\{}^%`[]\"<>~#|"
+
 var bucketChars = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*[a-z0-9]$`)
 
 // ValidateBucket applies S3's naming rules for general purpose buckets.
@@ -158,6 +163,12 @@ func ValidateKeyPrefix(prefix string) error {
 	for _, r := range prefix {
 		if r < 0x20 || r == 0x7f {
 			return fmt.Errorf("%q: control characters are not allowed in the key prefix", prefix)
+		}
+		if unicode.Is(unicode.Cf, r) {
+			return fmt.Errorf("%q: invisible formatting characters (such as right-to-left marks) are not allowed in the key prefix", prefix)
+		}
+		if strings.ContainsRune(s3AvoidChars, r) {
+			return fmt.Errorf("%q: %q is one of the characters S3 advises against in keys (%s)", prefix, r, s3AvoidChars)
 		}
 	}
 	return nil
