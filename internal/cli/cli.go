@@ -164,91 +164,83 @@ func finish(v view, err error) error {
 	return err
 }
 
-func planCmd(stdio IO) *cobra.Command {
+// setupCommand builds a command that takes the setup flags and speaks through a view:
+// run does the work, and its error decides the exit code.
+func setupCommand(stdio IO, use, short string, run func(cmd *cobra.Command, o *options, v view) error) (*cobra.Command, *options) {
 	o := &options{}
 	cmd := &cobra.Command{
-		Use:   "plan",
-		Short: "Show what apply would do (read-only); exit 0 in sync, 2 changes pending, 1 error",
+		Use:   use,
+		Short: short,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			v := newView(o.output, stdio.Out)
-			return finish(v, func() error {
-				e, err := prepare(cmd, o, v)
-				if err != nil {
-					return err
-				}
-				p, err := e.Plan(cmd.Context())
-				if err != nil {
-					return err
-				}
-				v.plan(p)
-				if p.Pending() {
-					return &ExitError{Code: ExitPending}
-				}
-				return nil
-			}())
+			return finish(v, run(cmd, o, v))
 		},
 	}
 	o.register(cmd.Flags())
+	return cmd, o
+}
+
+func planCmd(stdio IO) *cobra.Command {
+	cmd, _ := setupCommand(stdio, "plan", "Show what apply would do (read-only); exit 0 in sync, 2 changes pending, 1 error", runPlan)
 	return cmd
+}
+
+func runPlan(cmd *cobra.Command, o *options, v view) error {
+	e, err := prepare(cmd, o, v)
+	if err != nil {
+		return err
+	}
+	p, err := e.Plan(cmd.Context())
+	if err != nil {
+		return err
+	}
+	v.plan(p)
+	if p.Pending() {
+		return &ExitError{Code: ExitPending}
+	}
+	return nil
 }
 
 func verifyCmd(stdio IO) *cobra.Command {
-	o := &options{}
-	cmd := &cobra.Command{
-		Use:   "verify",
-		Short: "Compare with the desired setup and check it live as the application; exit 0 when all holds",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			v := newView(o.output, stdio.Out)
-			return finish(v, func() error {
-				e, err := prepare(cmd, o, v)
-				var gone *engine.BucketMissingError
-				if errors.As(err, &gone) {
-					// A vanished bucket is drift like any other: report it under its own ID.
-					v.report(verify.Report{Checks: []verify.Check{{ID: "drift.bucket", Message: gone.Summary, Fix: gone.Fix}}})
-					return &ExitError{Code: ExitFailed, Err: err}
-				}
-				if err != nil {
-					return err
-				}
-				p, err := e.Compare(cmd.Context())
-				if err != nil {
-					return err
-				}
-				v.plan(p)
-				report, err := e.Verify(cmd.Context(), event.Serialize(v.event))
-				if err != nil {
-					return err
-				}
-				report.Checks = append(engine.DriftChecks(p), report.Checks...)
-				v.report(report)
-				if p.Pending() || !report.OK() {
-					if p.Pending() {
-						v.note("The setup differs from the plan above: run `iamwizard apply` to repair it.")
-					}
-					return &ExitError{Code: ExitFailed}
-				}
-				return nil
-			}())
-		},
-	}
-	o.register(cmd.Flags())
+	cmd, _ := setupCommand(stdio, "verify", "Compare with the desired setup and check it live as the application; exit 0 when all holds", runVerify)
 	return cmd
 }
 
-func applyCmd(stdio IO) *cobra.Command {
-	o := &options{}
-	cmd := &cobra.Command{
-		Use:   "apply",
-		Short: "Create or repair the setup, then verify it as the application",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			v := newView(o.output, stdio.Out)
-			return finish(v, runApply(cmd, o, v, stdio))
-		},
+func runVerify(cmd *cobra.Command, o *options, v view) error {
+	e, err := prepare(cmd, o, v)
+	var gone *engine.BucketMissingError
+	if errors.As(err, &gone) {
+		// A vanished bucket is drift like any other: report it under its own ID.
+		v.report(verify.Report{Checks: []verify.Check{{ID: "drift.bucket", Message: gone.Summary, Fix: gone.Fix}}})
+		return &ExitError{Code: ExitFailed, Err: err}
 	}
-	o.register(cmd.Flags())
+	if err != nil {
+		return err
+	}
+	p, err := e.Compare(cmd.Context())
+	if err != nil {
+		return err
+	}
+	v.plan(p)
+	report, err := e.Verify(cmd.Context(), event.Serialize(v.event))
+	if err != nil {
+		return err
+	}
+	report.Checks = append(engine.DriftChecks(p), report.Checks...)
+	v.report(report)
+	if p.Pending() || !report.OK() {
+		if p.Pending() {
+			v.note("The setup differs from the plan above: run `iamwizard apply` to repair it.")
+		}
+		return &ExitError{Code: ExitFailed}
+	}
+	return nil
+}
+
+func applyCmd(stdio IO) *cobra.Command {
+	cmd, o := setupCommand(stdio, "apply", "Create or repair the setup, then verify it as the application",
+		func(cmd *cobra.Command, o *options, v view) error { return runApply(cmd, o, v, stdio) })
 	cmd.Flags().BoolVarP(&o.yes, "yes", "y", false, "apply without asking for confirmation (needed without a terminal)")
 	cmd.Flags().BoolVar(&o.showSecret, "show-secret", false, "print a newly created secret access key to the terminal (never to a pipe or file)")
 	return cmd
@@ -338,23 +330,13 @@ func showSecret(w io.Writer, e *engine.Engine, keyID string) {
 }
 
 func policiesCmd(stdio IO) *cobra.Command {
-	o := &options{}
-	cmd := &cobra.Command{
-		Use:   "policies",
-		Short: "Print the policy documents iamwizard would write",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			v := newView(o.output, stdio.Out)
-			return finish(v, func() error {
-				e, err := prepare(cmd, o, v)
-				if err != nil {
-					return err
-				}
-				v.documents(e.Documents())
-				return nil
-			}())
-		},
-	}
-	o.register(cmd.Flags())
+	cmd, _ := setupCommand(stdio, "policies", "Print the policy documents iamwizard would write", func(cmd *cobra.Command, o *options, v view) error {
+		e, err := prepare(cmd, o, v)
+		if err != nil {
+			return err
+		}
+		v.documents(e.Documents())
+		return nil
+	})
 	return cmd
 }
