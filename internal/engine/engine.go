@@ -171,6 +171,8 @@ type Engine struct {
 	changed bool
 	// preErr is a preflight failure that still left enough known for destroy (a gone bucket).
 	preErr error
+	// lastPlan is the latest plan, so Verify need not wait for a key it knows is gone.
+	lastPlan *plan.Plan
 	// storedKeyBad is what Plan learned about the stored key's secret, for Apply.
 	storedKeyBad string
 }
@@ -364,6 +366,7 @@ func (e *Engine) plan(ctx context.Context, testKey bool) (plan.Plan, error) {
 		return plan.Plan{}, err
 	}
 	p := plan.Build(e.desired, e.docs, observed, local)
+	e.lastPlan = &p
 	p.Warnings = append(append([]string(nil), e.pre.Warnings...), p.Warnings...)
 	return p, nil
 }
@@ -485,6 +488,10 @@ func (e *Engine) Verify(ctx context.Context, sink event.Sink) (verify.Report, er
 	timeout := e.cfg.PropagationTimeout
 	if !e.changed {
 		timeout = min(timeout, SettleTimeout)
+		if e.lastPlan != nil && e.lastPlan.Step(plan.StepAccessKey).State != plan.InSync {
+			// The plan already knows the stored key is gone or deactivated: no wait helps.
+			timeout = 0
+		}
 	}
 	return verify.Run(ctx, verify.Deps{
 		AdminS3: e.admin.S3, AdminIAM: e.admin.IAM, Files: e.files, Setup: e.desired, Clock: e.cfg.Clock,

@@ -117,7 +117,7 @@ func writeSummary(w io.Writer, e *engine.Engine) {
 	printLine(w, "\nSummary:")
 	printf(w, "User: %s\nRole: %s\nUser policy: %s\nRole policy: %s\n", st.UserARN(), st.RoleARN(), st.UserPolicyARN(), st.RolePolicyARN())
 	printf(w, "Credentials file: %s, profile [%s]\n", f.CredentialsFile, f.AppProfile)
-	printf(w, "Config file: %s, profile [profile %s]\n", f.ConfigFile, f.RoleProfile)
+	printf(w, "Config file: %s, role profile %s (section [profile %s])\n", f.ConfigFile, f.RoleProfile, f.RoleProfile)
 	if f.AppConfig != "" {
 		printf(w, "Application config: %s\n", f.AppConfig)
 	}

@@ -194,6 +194,9 @@ func (c *checker) whoAmI(ctx context.Context, cfg aws.Config) bool {
 		switch {
 		case errors.As(err, &te):
 			ch.Message = fmt.Sprintf("AWS still rejects the stored key of profile [%s] after %s (%s)", c.Files.AppProfile, te.Waited.Round(time.Second), awsx.Code(te.Last))
+			if te.Waited == 0 {
+				ch.Message = fmt.Sprintf("AWS rejects the stored key of profile [%s] (%s)", c.Files.AppProfile, awsx.Code(te.Last))
+			}
 			ch.Fix = "if the key is new, IAM may be slow: re-run with a longer --propagation-timeout; if it was deleted or deactivated, run `iamwizard apply` to issue and store a new one"
 		case awsx.Code(err) == "SignatureDoesNotMatch":
 			ch.Fix = "the secret in the credentials file does not match the key: run `iamwizard apply --replace-key KEY_ID` to issue a new one"
