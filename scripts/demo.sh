@@ -13,13 +13,13 @@ demo_dir="${IAMWIZARD_DEMO_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/iamwizard/demo}"
 
 if [ "${1:-}" = "stop" ]; then
   scripts/emulator.sh stop "$demo_dir/emulator"
-  echo "demo emulator stopped; its data is in $demo_dir"
+  echo "demo emulator stopped; its data is in $demo_dir" >&2
   exit 0
 fi
 
 mkdir -p "$demo_dir/emulator"
 if [ -f "$demo_dir/emulator/weed.pid" ] && kill -0 "$(cat "$demo_dir/emulator/weed.pid")" 2>/dev/null; then
-  echo "demo emulator already running"
+  echo "demo emulator already running" >&2
 else
   scripts/emulator.sh start "$demo_dir/emulator" >/dev/null
 fi
@@ -51,7 +51,7 @@ env_line="AWS_CONFIG_FILE=$AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE=$AWS_SHAR
 stop_env=""
 [ -n "${IAMWIZARD_DEMO_DIR:-}" ] && stop_env="IAMWIZARD_DEMO_DIR=$IAMWIZARD_DEMO_DIR "
 [ -n "${IAMWIZARD_EMU_PORT_BASE:-}" ] && stop_env="${stop_env}IAMWIZARD_EMU_PORT_BASE=$IAMWIZARD_EMU_PORT_BASE "
-cat <<INFO
+cat >&2 <<INFO
 
 The demo emulator keeps running at $endpoint; stop it with:
   ${stop_env}scripts/demo.sh stop

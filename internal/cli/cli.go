@@ -102,6 +102,8 @@ func Run(ctx context.Context, root *cobra.Command, args []string, stdio IO) int 
 	if errors.As(err, &ee) {
 		code = ee.Code
 		err = ee.Err
+	} else if msg := err.Error(); strings.HasPrefix(msg, "unknown command") || strings.HasPrefix(msg, "accepts ") {
+		code = ExitUsage // cobra's own argument errors are usage errors too
 	}
 	if ctx.Err() != nil {
 		code = ExitAborted

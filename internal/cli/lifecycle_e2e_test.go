@@ -406,3 +406,25 @@ func TestProfilesSomeoneElseWroteAreLeftAloneWithoutAdopt(t *testing.T) {
 		t.Fatalf("a directory as credentials file exited %d: %s", code, errs)
 	}
 }
+
+func TestAFailedUploadSkipsTheChecksThatNeedIt(t *testing.T) {
+	f := newFixture(t)
+	f.apply(t, f.firstRunFlags()...)
+	arn := "arn:aws:iam::000000000000:policy/" + f.rpol
+	if _, err := f.env.IAM().DetachRolePolicy(context.Background(), &iam.DetachRolePolicyInput{RoleName: &f.role, PolicyArn: &arn}); err != nil {
+		t.Fatal(err)
+	}
+	code, checks := f.verifyJSON(t)
+	if code != 1 || checks["verify.upload"].OK {
+		t.Fatalf("verify exited %d, upload %+v", code, checks["verify.upload"])
+	}
+	for _, id := range []string{"verify.read-back", "verify.role-denied-get", "verify.user-denied-put", "verify.cleanup"} {
+		if c, ok := checks[id]; !ok || !c.Skipped {
+			t.Errorf("%s after a failed upload: %+v (present %v), want skipped", id, c, ok)
+		}
+	}
+	// Unknown arguments are usage errors.
+	if code, _, _ := f.run(t, "plan", "nonsense"); code != 64 {
+		t.Errorf("plan with a stray argument exited %d, want 64", code)
+	}
+}

@@ -44,6 +44,9 @@ var profileNameChars = regexp.MustCompile(`^[A-Za-z0-9._+@-]{1,64}$`)
 // DefaultPropagationTimeout is how long to wait for IAM to make a change visible.
 const DefaultPropagationTimeout = 60 * time.Second
 
+// rootWarning is said when the admin credentials are the account's root user.
+const rootWarning = "you are using the account's root user: AWS advises an administrator user or role for everyday work; iamwizard goes on"
+
 // DefaultMaxKeyAge is the age after which verify suggests rotating the key.
 const DefaultMaxKeyAge = 90 * 24 * time.Hour
 
@@ -98,14 +101,14 @@ func Validate(c settings.Choices) error {
 		return err
 	}
 	for flag, name := range map[string]string{"--app-profile": c.AppProfile, "--role-profile": c.RoleProfile} {
-		if err := creds.ValidateName(name); err != nil {
-			return fmt.Errorf("%s: %w", flag, err)
-		}
 		if strings.ContainsAny(name, " \t") {
 			return fmt.Errorf("%s: %q: profile names cannot contain spaces", flag, name)
 		}
 		if !profileNameChars.MatchString(name) {
 			return fmt.Errorf("%s: %q: use letters, digits and . _ - + @ in profile names, at most 64", flag, name)
+		}
+		if err := creds.ValidateName(name); err != nil {
+			return fmt.Errorf("%s: %w", flag, err)
 		}
 	}
 	if c.AppProfile == c.RoleProfile {
@@ -246,7 +249,7 @@ func (e *Engine) Preflight(ctx context.Context) (*Preflight, error) {
 	if a, err := arn.Parse(p.AdminARN); err == nil {
 		p.Partition = a.Partition
 		if a.Resource == "root" {
-			p.Warnings = append(p.Warnings, "you are using the account's root user: AWS advises an administrator user or role for everyday work; iamwizard goes on")
+			p.Warnings = append(p.Warnings, rootWarning)
 		}
 	} else {
 		p.Partition = "aws"
@@ -488,8 +491,9 @@ func (e *Engine) Verify(ctx context.Context, sink event.Sink) (verify.Report, er
 	timeout := e.cfg.PropagationTimeout
 	if !e.changed {
 		timeout = min(timeout, SettleTimeout)
-		if e.lastPlan != nil && e.lastPlan.Step(plan.StepAccessKey).State != plan.InSync {
-			// The plan already knows the stored key is gone or deactivated: no wait helps.
+		if e.lastPlan != nil && e.lastPlan.Pending() {
+			// The plan already knows what is wrong (a key gone, a policy detached): a
+			// denial then is that, and waiting for IAM to propagate helps nothing.
 			timeout = 0
 		}
 	}

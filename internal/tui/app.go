@@ -32,10 +32,14 @@ type Model struct {
 	scroll scroller
 	cur    screen
 
-	eng  *engine.Engine
-	pre  *engine.Preflight
-	res  apply.Result
-	outc outcome
+	eng *engine.Engine
+	pre *engine.Preflight
+	// identity is who the admin is and which buckets it sees, before a bucket is chosen.
+	identity *engine.Identity
+	// identify asks the engine for the identity; nil skips it (tests without AWS).
+	identify func(context.Context, engine.Config) (*engine.Identity, error)
+	res      apply.Result
+	outc     outcome
 	// cancel stops the run in progress (apply or verify) between AWS calls.
 	cancel context.CancelFunc
 }
@@ -44,7 +48,7 @@ type Model struct {
 // which prefill every choice.
 func New(ctx context.Context, cfg engine.Config) *Model {
 	m := &Model{ctx: ctx, cfg: cfg, now: time.Now, width: 80, height: 24,
-		spin: spinner.New(spinner.WithSpinner(spinner.Line))}
+		spin: spinner.New(spinner.WithSpinner(spinner.Line)), identify: engine.Identify}
 	m.cur = newWelcome(m)
 	return m
 }

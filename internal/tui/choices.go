@@ -36,9 +36,15 @@ func newChoices(m *Model, err error) *choices {
 	input := func(k, title, desc string, val *string) *huh.Input {
 		return huh.NewInput().Key(k).Title(title).Description(desc).Value(val).Validate(validators[k])
 	}
+	bucket := input("bucket", "Bucket", "The existing bucket the application writes to (type its name; iamwizard never creates buckets).", &v.Bucket)
+	if m.identity != nil && len(m.identity.Buckets) > 0 {
+		// The admin may list buckets: offer them as completions, and still accept any name.
+		bucket = bucket.Suggestions(m.identity.Buckets).
+			Description("Type its name; ctrl+e completes one of the " + strconv.Itoa(len(m.identity.Buckets)) + " bucket(s) you can see.")
+	}
 	form := newForm(
 		huh.NewGroup(
-			input("bucket", "Bucket", "The existing bucket the application writes to (type its name; iamwizard never creates buckets).", &v.Bucket),
+			bucket,
 			input("key-prefix", "Key prefix", "The folder the application may write under, ending in /. Empty: the whole bucket.", &v.KeyPrefix),
 		).Title("Where the application writes"),
 		huh.NewGroup(

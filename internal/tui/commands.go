@@ -41,6 +41,20 @@ type (
 	}
 )
 
+// identityMsg answers the welcome screen's identity check when no bucket is known yet.
+type identityMsg struct {
+	id  *engine.Identity
+	err error
+}
+
+// identifyCmd asks who the admin is and which buckets it can see.
+func identifyCmd(ctx context.Context, cfg engine.Config, identify func(context.Context, engine.Config) (*engine.Identity, error)) tea.Cmd {
+	return func() tea.Msg {
+		id, err := identify(ctx, cfg)
+		return identityMsg{id: id, err: err}
+	}
+}
+
 // preflightCmd checks the admin identity and the bucket, without planning.
 func preflightCmd(ctx context.Context, cfg engine.Config) tea.Cmd {
 	return func() tea.Msg {

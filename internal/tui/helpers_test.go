@@ -36,6 +36,8 @@ func testModel(t *testing.T, c settings.Choices) *Model {
 	t.Setenv("NO_COLOR", "")
 	m := New(context.Background(), engine.Config{Choices: c, Store: settings.Store{Path: t.TempDir() + "/settings.json"}})
 	m.now = func() time.Time { return fixedNow }
+	m.identify = nil // no AWS in model tests; the end-to-end test keeps it
+	m.cur = newWelcome(m)
 	return m
 }
 

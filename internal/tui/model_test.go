@@ -12,6 +12,7 @@ import (
 	"github.com/iamwizard/iamwizard/internal/appfiles"
 	"github.com/iamwizard/iamwizard/internal/apply"
 	"github.com/iamwizard/iamwizard/internal/cli"
+	"github.com/iamwizard/iamwizard/internal/engine"
 	"github.com/iamwizard/iamwizard/internal/event"
 	"github.com/iamwizard/iamwizard/internal/plan"
 	"github.com/iamwizard/iamwizard/internal/settings"
@@ -345,5 +346,36 @@ func TestNoTerminalPointsToApplyAndAccessible(t *testing.T) {
 		if !strings.Contains(errOut.String(), "iamwizard apply --yes") || !strings.Contains(errOut.String(), "--accessible") {
 			t.Errorf("%v: message %q", args, errOut.String())
 		}
+	}
+}
+
+func TestWelcomeShowsTheIdentityAndTheBucketFieldOffersVisibleBuckets(t *testing.T) {
+	m := testModel(t, settings.Choices{})
+	send(m, identityMsg{id: &engine.Identity{AdminARN: "arn:aws:iam::123456789012:user/admin", Account: "123456789012",
+		CanList: true, Buckets: []string{"alpha-bucket", "beta-bucket"}}})
+	view := m.View()
+	for _, want := range []string{"arn:aws:iam::123456789012:user/admin", "2 bucket(s) visible to pick from"} {
+		if !strings.Contains(view, want) {
+			t.Fatalf("welcome does not show %q:\n%s", want, view)
+		}
+	}
+	send(m, keyMsg("enter"))
+	c, ok := m.cur.(*choices)
+	if !ok {
+		t.Fatalf("enter led to %T", m.cur)
+	}
+	if view := c.view(m); !strings.Contains(view, "ctrl+e completes one of the 2 bucket(s)") {
+		t.Fatalf("the bucket field does not offer the visible buckets:\n%s", view)
+	}
+	send(m, keyMsg("b"), tea.KeyMsg{Type: tea.KeyCtrlE})
+	if c.vals.Bucket != "beta-bucket" {
+		t.Fatalf("ctrl+e after 'b' completed to %q, want beta-bucket", c.vals.Bucket)
+	}
+
+	// An admin who may not list buckets types the name.
+	m = testModel(t, settings.Choices{})
+	send(m, identityMsg{id: &engine.Identity{AdminARN: "arn:aws:iam::123456789012:user/admin", Account: "123456789012"}})
+	if view := m.View(); !strings.Contains(view, "may not list buckets") {
+		t.Fatalf("welcome without ListBuckets:\n%s", view)
 	}
 }

@@ -20,17 +20,21 @@ type welcome struct {
 }
 
 func newWelcome(m *Model) *welcome {
-	return &welcome{checking: m.cfg.Choices.Bucket != "" && m.pre == nil}
+	return &welcome{checking: m.pre == nil && (m.cfg.Choices.Bucket != "" || m.identify != nil)}
 }
 
-// welcomeInit checks the admin identity when a bucket is known: the engine's preflight
-// checks identity and bucket together, so a first run learns the identity only once
-// the bucket is named (on the plan screen).
+// welcomeInit checks the admin identity: with a known bucket through the engine's
+// preflight (identity and bucket together), on a first run through the engine's
+// Identify, which also lists the buckets the admin can see for the bucket field.
 func welcomeInit(m *Model) tea.Cmd {
-	if w, ok := m.cur.(*welcome); ok && w.checking {
+	w, ok := m.cur.(*welcome)
+	if !ok || !w.checking {
+		return nil
+	}
+	if m.cfg.Choices.Bucket != "" {
 		return preflightCmd(m.ctx, m.cfg)
 	}
-	return nil
+	return identifyCmd(m.ctx, m.cfg, m.identify)
 }
 
 func (w *welcome) update(m *Model, msg tea.Msg) tea.Cmd {
@@ -41,6 +45,9 @@ func (w *welcome) update(m *Model, msg tea.Msg) tea.Cmd {
 	case preflightMsg:
 		w.checking = false
 		m.pre, w.err = msg.pre, msg.err
+	case identityMsg:
+		w.checking = false
+		m.identity, w.err = msg.id, msg.err
 	case tea.KeyMsg:
 		switch {
 		case key.Matches(msg, keys.Continue):
@@ -78,12 +85,9 @@ func (w *welcome) updateEdit(m *Model, msg tea.Msg) tea.Cmd {
 	case huh.StateCompleted:
 		w.edit = nil
 		m.cfg.Choices.Profile, m.cfg.Choices.Region = strings.TrimSpace(w.profile), strings.TrimSpace(w.region)
-		m.pre, w.err = nil, nil
-		if m.cfg.Choices.Bucket != "" {
-			w.checking = true
-			return preflightCmd(m.ctx, m.cfg)
-		}
-		return nil
+		m.pre, m.identity, w.err = nil, nil, nil
+		w.checking = m.cfg.Choices.Bucket != "" || m.identify != nil
+		return welcomeInit(m)
 	case huh.StateAborted:
 		w.edit = nil
 		return nil
@@ -127,6 +131,16 @@ func (w *welcome) body(m *Model) string {
 		b.WriteString(wrap(m.pre.AdminARN, m.width, 2) + "\n")
 		fmt.Fprintf(&b, "  account %s · bucket region %s\n", m.pre.Account, m.pre.Region)
 		for _, warning := range m.pre.Warnings {
+			b.WriteString(wrap(styleWarn.Render(markWarn+" "+warning), m.width, 2) + "\n")
+		}
+	case m.identity != nil:
+		b.WriteString(wrap(m.identity.AdminARN, m.width, 2) + "\n")
+		buckets := "may not list buckets: you will type the bucket's name"
+		if m.identity.CanList {
+			buckets = fmt.Sprintf("%d bucket(s) visible to pick from", len(m.identity.Buckets))
+		}
+		fmt.Fprintf(&b, "  account %s · %s\n", m.identity.Account, buckets)
+		for _, warning := range m.identity.Warnings {
 			b.WriteString(wrap(styleWarn.Render(markWarn+" "+warning), m.width, 2) + "\n")
 		}
 	default:
