@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -166,5 +167,58 @@ func TestCreateRoleForAUserThatNeverAppearsFailsClearly(t *testing.T) {
 	}
 	if fake.clock.now.Sub(time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)) > 20*time.Second {
 		t.Fatal("waited past the propagation timeout")
+	}
+}
+
+// repairIAM records the repairs of drift the emulator cannot show (a permissions
+// boundary, a console password, the role's maximum session).
+type repairIAM struct {
+	awsx.IAM
+	calls []string
+}
+
+func (f *repairIAM) DeleteUserPermissionsBoundary(_ context.Context, in *iam.DeleteUserPermissionsBoundaryInput, _ ...func(*iam.Options)) (*iam.DeleteUserPermissionsBoundaryOutput, error) {
+	f.calls = append(f.calls, "DeleteUserPermissionsBoundary "+aws.ToString(in.UserName))
+	return &iam.DeleteUserPermissionsBoundaryOutput{}, nil
+}
+
+func (f *repairIAM) DeleteLoginProfile(_ context.Context, in *iam.DeleteLoginProfileInput, _ ...func(*iam.Options)) (*iam.DeleteLoginProfileOutput, error) {
+	f.calls = append(f.calls, "DeleteLoginProfile "+aws.ToString(in.UserName))
+	return &iam.DeleteLoginProfileOutput{}, nil
+}
+
+func (f *repairIAM) UpdateRole(_ context.Context, in *iam.UpdateRoleInput, _ ...func(*iam.Options)) (*iam.UpdateRoleOutput, error) {
+	f.calls = append(f.calls, "UpdateRole "+aws.ToString(in.RoleName)+" "+strconv.Itoa(int(aws.ToInt32(in.MaxSessionDuration))))
+	return &iam.UpdateRoleOutput{}, nil
+}
+
+func TestDriftTheEmulatorCannotShowIsRepaired(t *testing.T) {
+	s, docs, d, _, _ := setupFor(t)
+	fake := &repairIAM{}
+	d.IAM = fake
+	o := plan.Observed{
+		User:       plan.Entity{Exists: true, Tagged: true, Boundary: "arn:aws:iam::aws:policy/ReadOnlyAccess", LoginProfile: true, Attached: []string{s.UserPolicyARN()}},
+		UserPolicy: plan.Entity{Exists: true, Tagged: true, Document: docs.UserPolicy},
+		RolePolicy: plan.Entity{Exists: true, Tagged: true, Document: docs.RolePolicy},
+		Role:       plan.Entity{Exists: true, Tagged: true, Document: docs.Trust, MaxSess: 7200, Attached: []string{s.RolePolicyARN()}},
+		Keys:       []plan.Key{{ID: "AKIASTORED", Status: "Active"}},
+	}
+	p := plan.Build(s, docs, o, plan.Local{StoredKeyID: "AKIASTORED"})
+	// Only the drifted steps are carried out here; the rest are in sync.
+	var steps []plan.Step
+	for _, st := range p.Steps {
+		if st.ID == plan.StepExtraPermissions || st.ID == plan.StepRole {
+			steps = append(steps, st)
+		}
+	}
+	p.Steps = steps
+	if _, err := Run(context.Background(), d, p, docs); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(fake.calls, "; ")
+	for _, want := range []string{"DeleteUserPermissionsBoundary application-user", "DeleteLoginProfile application-user", "UpdateRole application-role 3600"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("repair did not call %s; calls: %s", want, got)
+		}
 	}
 }
