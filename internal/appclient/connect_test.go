@@ -109,14 +109,7 @@ func TestConnectFollowsAWSEndpointURLForAssumeRole(t *testing.T) {
 	// The SDK bug: with only AWS_ENDPOINT_URL set, its assume-role provider would call
 	// AWS's STS, which does not know the emulator's key.
 	t.Setenv("AWS_ENDPOINT_URL", s.Env.Endpoint)
-	id, err := appclient.Resolve(appclient.Sources{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := appclient.Connect(context.Background(), id)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := apptest.Connect(t)
 	whoAmI(t, s, c)
 	putAsRole(t, s, c)
 }
@@ -125,14 +118,7 @@ func TestConnectIgnoresAdminCredentialsInTheEnvironment(t *testing.T) {
 	s := apptest.New(t)
 	t.Setenv("AWS_ACCESS_KEY_ID", s.Env.AccessKey)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", s.Env.Secret)
-	id, err := appclient.Resolve(appclient.Sources{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := appclient.Connect(context.Background(), id)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := apptest.Connect(t)
 	whoAmI(t, s, c)
 }
 

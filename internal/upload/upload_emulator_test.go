@@ -30,14 +30,7 @@ var small = upload.Options{PartSize: upload.MinPartSize, Threshold: upload.MinPa
 func connect(t *testing.T) (apptest.Setup, *appclient.Client) {
 	t.Helper()
 	s := apptest.New(t)
-	id, err := appclient.Resolve(appclient.Sources{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := appclient.Connect(context.Background(), id)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := apptest.Connect(t)
 	return s, c
 }
 

@@ -16,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/chromedp/chromedp"
 
-	"github.com/iamwizard/iamwizard/internal/appclient"
 	"github.com/iamwizard/iamwizard/internal/appclient/apptest"
 	"github.com/iamwizard/iamwizard/internal/upload"
 	"github.com/iamwizard/iamwizard/internal/webui"
@@ -96,15 +95,8 @@ func pick(t *testing.T, ctx context.Context, file string) (ok bool, text string)
 func TestBrowserUploadsThroughThePage(t *testing.T) {
 	ctx := browser(t)
 	s := apptest.New(t)
-	id, err := appclient.Resolve(appclient.Sources{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := appclient.Connect(context.Background(), id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := webui.New(webui.Config{Putter: upload.New(c.S3, id.Bucket, upload.Options{}), Bucket: id.Bucket, Prefix: id.KeyPrefix,
+	c := apptest.Connect(t)
+	srv, err := webui.New(webui.Config{Putter: upload.New(c.S3, s.Bucket, upload.Options{}), Bucket: s.Bucket, Prefix: apptest.Prefix,
 		Extensions: []string{".txt", ".pdf"}, MaxBytes: 4096, Explain: c.ExplainUpload})
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/iamwizard/iamwizard/internal/appclient"
 	"github.com/iamwizard/iamwizard/internal/creds"
 	"github.com/iamwizard/iamwizard/internal/engine"
 	"github.com/iamwizard/iamwizard/internal/settings"
@@ -107,4 +108,19 @@ func removeBucket(t *testing.T, env testenv.Env, bucket string) {
 	if _, err := c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: &bucket}); err != nil {
 		t.Logf("removing test bucket %s: %v", bucket, err)
 	}
+}
+
+// Connect resolves the application's identity from the remembered settings and
+// connects as the role, as `iamwizard upload` does; any error fails the test.
+func Connect(t testing.TB) *appclient.Client {
+	t.Helper()
+	id, err := appclient.Resolve(appclient.Sources{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := appclient.Connect(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
