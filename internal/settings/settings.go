@@ -5,6 +5,7 @@
 package settings
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -167,7 +168,13 @@ func (st Store) Update(change func(*Settings)) error {
 	if err != nil {
 		return err
 	}
-	if err := renameio.WriteFile(st.Path, append(b, '\n'), 0o600); err != nil {
+	b = append(b, '\n')
+	// Most updates (a choice remembered again, a record already there) change nothing:
+	// skip the write, and its fsyncs and rename, when the file already says this.
+	if current, err := os.ReadFile(st.Path); err == nil && bytes.Equal(current, b) {
+		return nil
+	}
+	if err := renameio.WriteFile(st.Path, b, 0o600); err != nil {
 		return fmt.Errorf("writing settings %s: %w", st.Path, err)
 	}
 	return nil
