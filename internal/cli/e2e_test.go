@@ -66,6 +66,12 @@ func (f *fixture) run(t *testing.T, args ...string) (code int, stdout, stderr st
 	return code, out.String(), errb.String()
 }
 
+// emulatorAccount is the account id of the emulator's admin.
+const emulatorAccount = "000000000000"
+
+// policyARN is the ARN of a managed policy in the emulator's account.
+func policyARN(name string) string { return "arn:aws:iam::" + emulatorAccount + ":policy/" + name }
+
 func (f *fixture) credentialsFile() string { return filepath.Join(f.home, ".aws", "credentials") }
 func (f *fixture) configFile() string      { return filepath.Join(f.home, ".aws", "config") }
 
@@ -159,8 +165,8 @@ func TestOutOfBandChangesAreShownAndRepaired(t *testing.T) {
 	ctx := context.Background()
 	admin := f.env.IAM()
 	acct := "000000000000"
-	rolePolicyARN := "arn:aws:iam::" + acct + ":policy/" + f.rpol
-	userPolicyARN := "arn:aws:iam::" + acct + ":policy/" + f.upol
+	rolePolicyARN := policyARN(f.rpol)
+	userPolicyARN := policyARN(f.upol)
 	widened := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::` + f.bucket + `/*"}]}`
 	if _, err := admin.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{PolicyArn: &rolePolicyARN, PolicyDocument: &widened, SetAsDefault: true}); err != nil {
 		t.Fatal(err)
@@ -228,7 +234,7 @@ func TestVerifyFindsAPermissionBeyondTheSetup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	extraARN := "arn:aws:iam::000000000000:policy/" + name
+	extraARN := policyARN(name)
 	_ = created
 	if _, err := f.env.IAM().AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: &f.role, PolicyArn: &extraARN}); err != nil {
 		t.Fatal(err)

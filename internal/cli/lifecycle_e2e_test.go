@@ -69,8 +69,8 @@ func TestEveryDriftIsNamedByVerifyAndRepairedByApply(t *testing.T) {
 	ctx := context.Background()
 	admin := f.env.IAM()
 	acct := "000000000000"
-	userPolicyARN := "arn:aws:iam::" + acct + ":policy/" + f.upol
-	rolePolicyARN := "arn:aws:iam::" + acct + ":policy/" + f.rpol
+	userPolicyARN := policyARN(f.upol)
+	rolePolicyARN := policyARN(f.rpol)
 	must := func(_ any, err error) {
 		t.Helper()
 		if err != nil {
@@ -104,7 +104,7 @@ func TestEveryDriftIsNamedByVerifyAndRepairedByApply(t *testing.T) {
 		{name: "extra managed policy on the role", checkID: "drift.extra-permissions", mentions: "attached to the role", inject: func(t *testing.T) {
 			name := testenv.Unique("extra-")
 			must(admin.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: &name, PolicyDocument: &extraDoc}))
-			must(admin.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: &f.role, PolicyArn: aws.String("arn:aws:iam::" + acct + ":policy/" + name)}))
+			must(admin.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: &f.role, PolicyArn: aws.String(policyARN(name))}))
 		}},
 		{name: "inline policy on the user", checkID: "drift.extra-permissions", mentions: "inline policy", inject: func(t *testing.T) {
 			must(admin.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: &f.user, PolicyName: aws.String("sneaky"), PolicyDocument: &extraDoc}))
@@ -325,7 +325,7 @@ func TestDestroyRemovesOnlyWhatTheToolCreated(t *testing.T) {
 	if _, err := admin.GetRole(ctx, &iam.GetRoleInput{RoleName: &otherRole}); err != nil {
 		t.Errorf("an unrelated role was removed: %v", err)
 	}
-	if _, err := admin.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String("arn:aws:iam::000000000000:policy/" + otherPolicy)}); err != nil {
+	if _, err := admin.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(policyARN(otherPolicy))}); err != nil {
 		t.Errorf("an unrelated policy was removed: %v", err)
 	}
 	if _, err := f.env.S3().HeadObject(ctx, &s3.HeadObjectInput{Bucket: &f.bucket, Key: aws.String("uploads/keep-me.txt")}); err != nil {
@@ -354,7 +354,7 @@ func TestDestroyNamesWhatBlocksADelete(t *testing.T) {
 	if _, err := f.env.IAM().CreateUser(ctx, &iam.CreateUserInput{UserName: &other}); err != nil {
 		t.Fatal(err)
 	}
-	arn := "arn:aws:iam::000000000000:policy/" + f.rpol
+	arn := policyARN(f.rpol)
 	if _, err := f.env.IAM().AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: &other, PolicyArn: &arn}); err != nil {
 		t.Fatal(err)
 	}
@@ -410,7 +410,7 @@ func TestProfilesSomeoneElseWroteAreLeftAloneWithoutAdopt(t *testing.T) {
 func TestAFailedUploadSkipsTheChecksThatNeedIt(t *testing.T) {
 	f := newFixture(t)
 	f.apply(t, f.firstRunFlags()...)
-	arn := "arn:aws:iam::000000000000:policy/" + f.rpol
+	arn := policyARN(f.rpol)
 	if _, err := f.env.IAM().DetachRolePolicy(context.Background(), &iam.DetachRolePolicyInput{RoleName: &f.role, PolicyArn: &arn}); err != nil {
 		t.Fatal(err)
 	}
